@@ -1,0 +1,98 @@
+#pragma once
+// berthd's configuration: defaults, then /etc/berth/berth.yaml, then the
+// drop-ins in /etc/berth/berth.yaml.d/*.yaml (lexical order), then flags.
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace berth::config {
+
+// A config problem; the message names the file, line and key where known.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// One OCI runtime a RuntimeHandler name maps to.
+struct RuntimeHandler {
+  std::string path;  // binary, e.g. /usr/sbin/runc
+  std::string root;  // the runtime's --root state dir; empty: <run_root>/runtimes/<name>
+  bool operator==(const RuntimeHandler&) const = default;
+};
+
+// Settings for one registry host (or mirror endpoint), as in registries.conf.
+struct Registry {
+  std::vector<std::string> mirrors;  // endpoints ("host[:port]") tried in order before the host
+  bool insecure = false;             // plain HTTP allowed, TLS not verified
+  std::vector<std::string> ca_files; // extra PEM CAs trusted for this host
+  bool operator==(const Registry&) const = default;
+};
+
+enum class CgroupManager { kCgroupfs, kSystemd };
+
+struct Config {
+  std::string root = "/var/lib/berth";               // persistent state: images, containers
+  std::string run_root = "/run/berth";               // volatile state: sockets, netns pins, exits
+  std::string listen = "unix:///run/berth/berth.sock";
+  std::string log_level = "info";                    // trace, debug, info, warn, error, critical, off
+
+  struct {
+    std::string default_handler = "runc";
+    std::map<std::string, RuntimeHandler> handlers;  // defaults filled by Defaults()
+    CgroupManager cgroup_manager = CgroupManager::kCgroupfs;
+    std::string conmon;                              // empty: <libexec>/berth-conmon
+  } runtime;
+
+  struct {
+    std::string conf_dir = "/etc/cni/net.d";
+    std::vector<std::string> bin_dirs{"/usr/lib/cni", "/opt/cni/bin"};
+  } cni;
+
+  struct {
+    std::map<std::string, Registry> registries;      // keyed by registry host[:port]
+    int max_parallel_downloads = 3;
+  } images;
+
+  struct {
+    std::string image;   // empty: berth's built-in pause rootfs
+    std::string binary;  // empty: <libexec>/berth-pause
+  } pause;
+
+  struct {
+    std::string address = "127.0.0.1:0";  // host:port of the exec/attach/port-forward server
+  } streaming;
+
+  struct {
+    std::string address;  // host:port for Prometheus metrics; empty: off
+  } metrics;
+
+  // The built-in defaults (runc, crun and runsc handlers among them).
+  static Config Defaults();
+};
+
+// Where the config comes from; empty paths are skipped.
+struct Sources {
+  std::string file = "/etc/berth/berth.yaml";
+  std::string dropin_dir = "/etc/berth/berth.yaml.d";
+  bool file_required = false;  // true when named by --config: a missing file is then an error
+};
+
+// Applies one YAML document to cfg: only the keys present change. `origin`
+// names the document in errors. Throws ConfigError on unknown keys or wrong types.
+void ApplyYaml(Config& cfg, const std::string& yaml_text, const std::string& origin);
+
+// Defaults, then the file, then the drop-ins in lexical order.
+Config Load(const Sources& src);
+
+// Checks relations between settings (default handler exists, values in range).
+void Validate(const Config& cfg);
+
+// The effective config as YAML, in the same schema ApplyYaml reads.
+std::string ToYaml(const Config& cfg);
+
+const char* CgroupManagerName(CgroupManager m);
+
+}  // namespace berth::config

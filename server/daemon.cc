@@ -1,0 +1,140 @@
+#include "server/daemon.h"
+
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+
+#include "config/build_info.h"
+#include "server/file_lock.h"
+#include "server/runtime_service.h"
+
+namespace berth::server {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr auto kShutdownGrace = std::chrono::seconds(10);
+constexpr int kMaxMessageBytes = 16 * 1024 * 1024;  // ListContainers on a busy node exceeds gRPC's 4 MiB
+
+sigset_t ShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+void MakeDir(const std::string& path, fs::perms perms) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    fs::create_directories(path);
+    fs::permissions(path, perms);
+  }
+}
+
+// Takes the lock that makes this berthd the only one using `what`; fails
+// with a message naming the holder.
+std::optional<FileLock> Lock(const std::string& lock_path, const std::string& what) {
+  pid_t holder = 0;
+  auto lock = FileLock::TryAcquire(lock_path, &holder);
+  if (!lock) {
+    spdlog::critical("another berthd{} is already using {} (lock {} is held); not starting",
+                     holder > 0 ? " (pid " + std::to_string(holder) + ")" : "", what, lock_path);
+  }
+  return lock;
+}
+
+// A socket file left by a berthd that died: we hold the lock, so nobody serves it.
+bool RemoveStaleSocket(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return true;
+  if (!S_ISSOCK(st.st_mode)) {
+    spdlog::critical("{} exists and is not a socket; refusing to replace it", path);
+    return false;
+  }
+  spdlog::info("removing stale socket {}", path);
+  return ::unlink(path.c_str()) == 0 || errno == ENOENT;
+}
+
+std::unique_ptr<grpc::Server> StartServer(const std::string& listen, const std::string& socket_path,
+                                          std::vector<grpc::Service*> services) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials());
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  for (auto* s : services) builder.RegisterService(s);
+  // The socket is created inside BuildAndStart: a umask keeps it 0660 from
+  // the first moment (no window where others could connect).
+  mode_t old = ::umask(0117);
+  auto server = builder.BuildAndStart();
+  ::umask(old);
+  if (server && ::chmod(socket_path.c_str(), 0660) != 0) spdlog::warn("chmod 0660 {}: {}", socket_path, std::strerror(errno));
+  return server;
+}
+
+void WaitForShutdownSignal() {
+  sigset_t set = ShutdownSignals();
+  int sig = 0;
+  while (sigwait(&set, &sig) != 0) {
+  }
+  spdlog::info("received {}, shutting down", strsignal(sig));
+}
+
+}  // namespace
+
+void BlockShutdownSignals() {
+  sigset_t set = ShutdownSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);  // a client gone mid-write must not kill berthd
+}
+
+int Serve(const config::Config& cfg) {
+  const std::string socket_path = cfg.listen.substr(std::string("unix://").size());
+  try {
+    MakeDir(cfg.root, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    MakeDir(cfg.run_root, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    MakeDir(fs::path(socket_path).parent_path(), fs::perms::owner_all | fs::perms::group_read |
+                                                    fs::perms::group_exec | fs::perms::others_read |
+                                                    fs::perms::others_exec);
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot create state dirs: {}", e.what());
+    return 1;
+  }
+
+  std::optional<FileLock> socket_lock, root_lock;
+  try {
+    socket_lock = Lock(socket_path + ".lock", cfg.listen);
+    if (!socket_lock) return 1;
+    root_lock = Lock(cfg.root + "/berthd.lock", "root " + cfg.root);
+    if (!root_lock) return 1;
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot lock: {}", e.what());
+    return 1;
+  }
+  if (!RemoveStaleSocket(socket_path)) return 1;
+
+  RuntimeService runtime(cfg);
+  ImageService images(cfg);
+  auto server = StartServer(cfg.listen, socket_path, {&runtime, &images});
+  if (!server) {
+    spdlog::critical("cannot listen on {}", cfg.listen);
+    return 1;
+  }
+  spdlog::info("berthd {} serving the CRI on {} (root {}, run root {}, default runtime {})", kVersion, cfg.listen,
+               cfg.root, cfg.run_root, cfg.runtime.default_handler);
+
+  WaitForShutdownSignal();
+  server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+  server->Wait();
+  ::unlink(socket_path.c_str());
+  spdlog::info("berthd stopped");
+  return 0;
+}
+
+}  // namespace berth::server

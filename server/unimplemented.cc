@@ -1,0 +1,40 @@
+#include "server/unimplemented.h"
+
+#include <spdlog/spdlog.h>
+
+#include <string>
+
+#include "server/runtime_service.h"
+
+namespace berth::server {
+
+grpc::Status Unimplemented(std::string_view rpc) {
+  spdlog::debug("rpc {}: not implemented", rpc);
+  return {grpc::StatusCode::UNIMPLEMENTED, "berth does not implement " + std::string(rpc) + " yet"};
+}
+
+#define BERTH_DEFINE_UNARY(Svc, Rpc)                                                                        \
+  grpc::Status Svc::Rpc(grpc::ServerContext*, const runtime::v1::Rpc##Request*, runtime::v1::Rpc##Response*) { \
+    return Unimplemented(#Rpc);                                                                              \
+  }
+#define BERTH_DEFINE_STREAM(Svc, Rpc)                                             \
+  grpc::Status Svc::Rpc(grpc::ServerContext*, const runtime::v1::Rpc##Request*, \
+                        grpc::ServerWriter<runtime::v1::Rpc##Response>*) {      \
+    return Unimplemented(#Rpc);                                                   \
+  }
+#define BERTH_RUNTIME_UNARY(Rpc) BERTH_DEFINE_UNARY(RuntimeService, Rpc)
+#define BERTH_RUNTIME_STREAM(Rpc) BERTH_DEFINE_STREAM(RuntimeService, Rpc)
+#define BERTH_IMAGE_UNARY(Rpc) BERTH_DEFINE_UNARY(ImageService, Rpc)
+#define BERTH_IMAGE_STREAM(Rpc) BERTH_DEFINE_STREAM(ImageService, Rpc)
+
+BERTH_RUNTIME_UNARY_UNIMPLEMENTED(BERTH_RUNTIME_UNARY)
+BERTH_RUNTIME_STREAM_UNIMPLEMENTED(BERTH_RUNTIME_STREAM)
+BERTH_IMAGE_UNARY_UNIMPLEMENTED(BERTH_IMAGE_UNARY)
+BERTH_IMAGE_STREAM_UNIMPLEMENTED(BERTH_IMAGE_STREAM)
+
+grpc::Status RuntimeService::GetContainerEvents(grpc::ServerContext*, const runtime::v1::GetEventsRequest*,
+                                                grpc::ServerWriter<runtime::v1::ContainerEventResponse>*) {
+  return Unimplemented("GetContainerEvents");
+}
+
+}  // namespace berth::server
