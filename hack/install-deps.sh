@@ -16,7 +16,8 @@ RUNTIME_PKGS=(
   runc crun runsc containernetworking-plugins iptables iproute2 util-linux procps
 )
 TEST_PKGS=(
-  docker-registry busybox openssl curl jq
+  docker-registry busybox openssl curl jq python3
+  containerd  # the peer hack/bench-pull.sh measures against (started by the script, never as a service)
 )
 
 missing=()

@@ -8,6 +8,7 @@ source "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "up.sh: run as root (berthd manages namespaces, mounts and cgroups)" >&2; exit 1; }
 "$BERTH_SRC/hack/install-deps.sh"
+"$BERTH_SRC/hack/install-cni-config.sh"
 configure_and_build "$BERTH_SRC/build/release" -DCMAKE_BUILD_TYPE=Release -DBERTH_TESTS=OFF
 cmake --install "$BERTH_SRC/build/release" --prefix /usr/local
 

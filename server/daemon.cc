@@ -11,7 +11,12 @@
 #include <optional>
 
 #include "config/build_info.h"
+#include "network/cni.h"
+#include "pod/monitor_reaper.h"
+#include "pod/sandbox_manager.h"
+#include "image/images.h"
 #include "server/file_lock.h"
+#include "server/image_service.h"
 #include "server/runtime_service.h"
 
 namespace berth::server {
@@ -119,8 +124,26 @@ int Serve(const config::Config& cfg) {
   }
   if (!RemoveStaleSocket(socket_path)) return 1;
 
-  RuntimeService runtime(cfg);
-  ImageService images(cfg);
+  pod::StartMonitorReaper();  // before any monitor is started, so each re-parents to berthd
+  // CNI results are cached under <root> (not the run root): a DEL after a
+  // reboot needs what ADD returned.
+  network::Cni cni(cfg.cni.conf_dir, cfg.cni.bin_dirs, cfg.root + "/cni-cache");
+  pod::SandboxManager sandboxes(cfg, cni);
+  try {
+    sandboxes.Recover();
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot recover pod sandboxes: {}", e.what());
+    return 1;
+  }
+  RuntimeService runtime(cfg, sandboxes);
+  std::optional<image::Images> image_stores;
+  try {
+    image_stores.emplace(cfg);
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot open the image store under {}: {}", cfg.root, e.what());
+    return 1;
+  }
+  ImageService images(cfg, *image_stores);
   auto server = StartServer(cfg.listen, socket_path, {&runtime, &images});
   if (!server) {
     spdlog::critical("cannot listen on {}", cfg.listen);

@@ -7,13 +7,14 @@
 
 #include "config/config.h"
 #include "cri/cri.h"
+#include "pod/sandbox_manager.h"
 #include "server/unimplemented.h"
 
 namespace berth::server {
 
 class RuntimeService final : public runtime::v1::RuntimeService::Service {
  public:
-  explicit RuntimeService(const config::Config& cfg) : cfg_(cfg) {}
+  RuntimeService(const config::Config& cfg, pod::SandboxManager& sandboxes) : cfg_(cfg), sandboxes_(sandboxes) {}
 
   grpc::Status Version(grpc::ServerContext* ctx, const runtime::v1::VersionRequest* req,
                        runtime::v1::VersionResponse* resp) override;
@@ -23,6 +24,16 @@ class RuntimeService final : public runtime::v1::RuntimeService::Service {
                              runtime::v1::RuntimeConfigResponse* resp) override;
   grpc::Status UpdateRuntimeConfig(grpc::ServerContext* ctx, const runtime::v1::UpdateRuntimeConfigRequest* req,
                                    runtime::v1::UpdateRuntimeConfigResponse* resp) override;
+  grpc::Status RunPodSandbox(grpc::ServerContext* ctx, const runtime::v1::RunPodSandboxRequest* req,
+                             runtime::v1::RunPodSandboxResponse* resp) override;
+  grpc::Status StopPodSandbox(grpc::ServerContext* ctx, const runtime::v1::StopPodSandboxRequest* req,
+                              runtime::v1::StopPodSandboxResponse* resp) override;
+  grpc::Status RemovePodSandbox(grpc::ServerContext* ctx, const runtime::v1::RemovePodSandboxRequest* req,
+                                runtime::v1::RemovePodSandboxResponse* resp) override;
+  grpc::Status PodSandboxStatus(grpc::ServerContext* ctx, const runtime::v1::PodSandboxStatusRequest* req,
+                                runtime::v1::PodSandboxStatusResponse* resp) override;
+  grpc::Status ListPodSandbox(grpc::ServerContext* ctx, const runtime::v1::ListPodSandboxRequest* req,
+                              runtime::v1::ListPodSandboxResponse* resp) override;
 
   BERTH_RUNTIME_UNARY_UNIMPLEMENTED(BERTH_DECLARE_UNARY)
   BERTH_RUNTIME_STREAM_UNIMPLEMENTED(BERTH_DECLARE_STREAM)
@@ -34,19 +45,9 @@ class RuntimeService final : public runtime::v1::RuntimeService::Service {
 
  private:
   const config::Config& cfg_;
+  pod::SandboxManager& sandboxes_;
   mutable std::mutex mu_;
   std::string pod_cidr_;
-};
-
-class ImageService final : public runtime::v1::ImageService::Service {
- public:
-  explicit ImageService(const config::Config& cfg) : cfg_(cfg) {}
-
-  BERTH_IMAGE_UNARY_UNIMPLEMENTED(BERTH_DECLARE_UNARY)
-  BERTH_IMAGE_STREAM_UNIMPLEMENTED(BERTH_DECLARE_STREAM)
-
- private:
-  [[maybe_unused]] const config::Config& cfg_;
 };
 
 }  // namespace berth::server

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "server/image_service.h"
 #include "server/runtime_service.h"
 
 namespace berth::server {
@@ -24,12 +25,10 @@ grpc::Status Unimplemented(std::string_view rpc) {
   }
 #define BERTH_RUNTIME_UNARY(Rpc) BERTH_DEFINE_UNARY(RuntimeService, Rpc)
 #define BERTH_RUNTIME_STREAM(Rpc) BERTH_DEFINE_STREAM(RuntimeService, Rpc)
-#define BERTH_IMAGE_UNARY(Rpc) BERTH_DEFINE_UNARY(ImageService, Rpc)
 #define BERTH_IMAGE_STREAM(Rpc) BERTH_DEFINE_STREAM(ImageService, Rpc)
 
 BERTH_RUNTIME_UNARY_UNIMPLEMENTED(BERTH_RUNTIME_UNARY)
 BERTH_RUNTIME_STREAM_UNIMPLEMENTED(BERTH_RUNTIME_STREAM)
-BERTH_IMAGE_UNARY_UNIMPLEMENTED(BERTH_IMAGE_UNARY)
 BERTH_IMAGE_STREAM_UNIMPLEMENTED(BERTH_IMAGE_STREAM)
 
 grpc::Status RuntimeService::GetContainerEvents(grpc::ServerContext*, const runtime::v1::GetEventsRequest*,

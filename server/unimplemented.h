@@ -15,7 +15,6 @@ grpc::Status Unimplemented(std::string_view rpc);
 
 // Unary RPCs named Foo(FooRequest) returns (FooResponse).
 #define BERTH_RUNTIME_UNARY_UNIMPLEMENTED(X)                                                                     \
-  X(RunPodSandbox) X(StopPodSandbox) X(RemovePodSandbox) X(PodSandboxStatus) X(ListPodSandbox)                    \
   X(CreateContainer) X(StartContainer) X(StopContainer) X(RemoveContainer) X(ListContainers) X(ContainerStatus)  \
   X(UpdateContainerResources) X(ReopenContainerLog) X(ExecSync) X(Exec) X(Attach) X(PortForward)                  \
   X(ContainerStats) X(ListContainerStats) X(PodSandboxStats) X(ListPodSandboxStats) X(CheckpointContainer)        \
@@ -25,7 +24,6 @@ grpc::Status Unimplemented(std::string_view rpc);
 #define BERTH_RUNTIME_STREAM_UNIMPLEMENTED(X) \
   X(StreamPodSandboxes) X(StreamContainers) X(StreamContainerStats) X(StreamPodSandboxStats) X(StreamPodSandboxMetrics)
 
-#define BERTH_IMAGE_UNARY_UNIMPLEMENTED(X) X(ListImages) X(ImageStatus) X(PullImage) X(RemoveImage) X(ImageFsInfo)
 #define BERTH_IMAGE_STREAM_UNIMPLEMENTED(X) X(StreamImages)
 
 #define BERTH_DECLARE_UNARY(Rpc)                                                                           \

@@ -74,6 +74,7 @@ std::unique_ptr<grpc::ClientContext> Ctx(int seconds) {
 Berthd::Berthd(Options opts) : opts_(std::move(opts)) {
   dir_.Write("berth.yaml", opts_.config_yaml);
   std::filesystem::create_directories(dir_.path() / "cni");
+  if (!opts_.cni_conflist.empty()) dir_.Write("cni/10-test.conflist", opts_.cni_conflist);
   if (opts_.start) Start();
 }
 
@@ -89,6 +90,8 @@ std::vector<std::string> Berthd::args() const {
                              "--run-root", dir_ / "run",
                              "--listen", endpoint(),
                              "--cni-conf-dir", dir_ / "cni",
+                             "--pause-binary", BERTH_PAUSE_BIN,
+                             "--conmon", BERTH_CONMON_BIN,
                              "--log-level", "debug"};
   a.insert(a.end(), opts_.extra_args.begin(), opts_.extra_args.end());
   return a;

@@ -24,6 +24,7 @@ class Berthd {
   struct Options {
     std::string config_yaml;              // written to <dir>/berth.yaml and passed with --config
     std::vector<std::string> extra_args;  // appended after the defaults (later flags win)
+    std::string cni_conflist;             // when set, written to <dir>/cni/10-test.conflist
     bool start = true;                    // false: only prepare dirs and args
   };
 

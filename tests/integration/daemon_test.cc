@@ -58,11 +58,14 @@ TEST(Daemon, UnimplementedRpcsNameThemselves) {
     EXPECT_NE(st.error_message().find("CreateContainer"), std::string::npos);
   }
   {
-    runtime::v1::ListImagesRequest req;
-    runtime::v1::ListImagesResponse resp;
-    auto st = d.images().ListImages(Ctx().get(), req, &resp);
+    auto ctx = Ctx();
+    runtime::v1::StreamImagesRequest req;
+    auto reader = d.images().StreamImages(ctx.get(), req);
+    runtime::v1::StreamImagesResponse msg;
+    EXPECT_FALSE(reader->Read(&msg));
+    auto st = reader->Finish();
     EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_NE(st.error_message().find("ListImages"), std::string::npos);
+    EXPECT_NE(st.error_message().find("StreamImages"), std::string::npos);
   }
   {
     auto ctx = Ctx();

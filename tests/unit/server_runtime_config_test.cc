@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "server/runtime_service.h"
+#include "tests/support/test_runtime_service.h"
 
 namespace berth::server {
 namespace {
@@ -10,7 +11,8 @@ TEST(RuntimeConfigRpc, ReportsTheConfiguredCgroupDriver) {
   for (auto [mgr, want] : {std::pair{config::CgroupManager::kCgroupfs, runtime::v1::CGROUPFS},
                            std::pair{config::CgroupManager::kSystemd, runtime::v1::SYSTEMD}}) {
     cfg.runtime.cgroup_manager = mgr;
-    RuntimeService svc(cfg);
+    testing::TestRuntimeService rt(cfg);
+    RuntimeService& svc = rt.service;
     grpc::ServerContext ctx;
     runtime::v1::RuntimeConfigRequest req;
     runtime::v1::RuntimeConfigResponse resp;
@@ -29,7 +31,8 @@ grpc::Status UpdateCidr(RuntimeService& svc, const std::string& cidr) {
 
 TEST(UpdateRuntimeConfigRpc, KeepsAValidPodCidr) {
   config::Config cfg = config::Config::Defaults();
-  RuntimeService svc(cfg);
+  testing::TestRuntimeService rt(cfg);
+  RuntimeService& svc = rt.service;
   EXPECT_TRUE(UpdateCidr(svc, "10.244.1.0/24").ok());
   EXPECT_EQ(svc.pod_cidr(), "10.244.1.0/24");
   EXPECT_TRUE(UpdateCidr(svc, "10.244.1.0/24,fd00:10:244:1::/64").ok());
@@ -40,7 +43,8 @@ TEST(UpdateRuntimeConfigRpc, KeepsAValidPodCidr) {
 
 TEST(UpdateRuntimeConfigRpc, RejectsANonCidr) {
   config::Config cfg = config::Config::Defaults();
-  RuntimeService svc(cfg);
+  testing::TestRuntimeService rt(cfg);
+  RuntimeService& svc = rt.service;
   for (const char* bad : {"10.0.0.0", "10.0.0.0/33", "bogus/8", "10.0.0.0/24,", "::/129"}) {
     auto st = UpdateCidr(svc, bad);
     EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;

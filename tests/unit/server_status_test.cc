@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/runtime_service.h"
+#include "tests/support/test_runtime_service.h"
 #include "tests/support/temp_dir.h"
 
 namespace berth::server {
@@ -19,7 +20,8 @@ class StatusRpc : public ::testing::Test {
  protected:
   StatusRpc() { cfg.cni.conf_dir = dir / "net.d"; }
   runtime::v1::StatusResponse Call(bool verbose) {
-    RuntimeService svc(cfg);
+    testing::TestRuntimeService rt(cfg);
+    RuntimeService& svc = rt.service;
     grpc::ServerContext ctx;
     runtime::v1::StatusRequest req;
     req.set_verbose(verbose);

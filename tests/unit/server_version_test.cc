@@ -2,13 +2,15 @@
 
 #include "config/build_info.h"
 #include "server/runtime_service.h"
+#include "tests/support/test_runtime_service.h"
 
 namespace berth::server {
 namespace {
 
 TEST(VersionRpc, NamesBerthAndTheV1Api) {
   config::Config cfg = config::Config::Defaults();
-  RuntimeService svc(cfg);
+  testing::TestRuntimeService rt(cfg);
+  RuntimeService& svc = rt.service;
   grpc::ServerContext ctx;
   runtime::v1::VersionRequest req;
   req.set_version("v1");

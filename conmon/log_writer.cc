@@ -1,0 +1,80 @@
+#include "conmon/log_writer.h"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <system_error>
+
+namespace berth::conmon {
+namespace {
+
+Fd OpenLog(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+  if (!fd) throw std::system_error(errno, std::generic_category(), "open log " + path);
+  return fd;
+}
+
+size_t Index(Stream s) { return static_cast<size_t>(s); }
+
+}  // namespace
+
+std::string FormatTimestamp(const timespec& ts) {
+  tm t{};
+  ::gmtime_r(&ts.tv_sec, &t);
+  char buf[64];
+  size_t n = ::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
+  std::snprintf(buf + n, sizeof buf - n, ".%09ldZ", static_cast<long>(ts.tv_nsec));
+  return buf;
+}
+
+std::string FormatRecord(const timespec& ts, Stream stream, bool partial, std::string_view content) {
+  std::string out = FormatTimestamp(ts);
+  out += stream == Stream::kStdout ? " stdout " : " stderr ";
+  out += partial ? "P " : "F ";
+  out += content;
+  out += '\n';
+  return out;
+}
+
+LogWriter::LogWriter(std::string path, size_t max_line)
+    : path_(std::move(path)), max_line_(std::max<size_t>(max_line, 1)), fd_(OpenLog(path_)) {}
+
+void LogWriter::Append(std::string& out, const timespec& now, Stream stream, bool partial) {
+  std::string& buf = pending_[Index(stream)];
+  out += FormatRecord(now, stream, partial, buf);
+  buf.clear();
+}
+
+bool LogWriter::Write(Stream stream, std::string_view data, const timespec& now) {
+  std::string& buf = pending_[Index(stream)];
+  std::string out;
+  size_t pos = 0;
+  while (pos < data.size()) {
+    size_t nl = data.find('\n', pos);
+    size_t end = nl == std::string_view::npos ? data.size() : nl;
+    while (pos < end) {
+      // A full buffer becomes a P record only once more of the line arrives:
+      // a line of exactly max_line bytes is still one F record.
+      if (buf.size() == max_line_) Append(out, now, stream, true);
+      size_t take = std::min(end - pos, max_line_ - buf.size());
+      buf.append(data.substr(pos, take));
+      pos += take;
+    }
+    if (nl == std::string_view::npos) break;
+    Append(out, now, stream, false);
+    pos = nl + 1;
+  }
+  return WriteAll(fd_.get(), out);
+}
+
+bool LogWriter::Flush(Stream stream, const timespec& now) {
+  if (pending_[Index(stream)].empty()) return true;
+  std::string out;
+  Append(out, now, stream, false);
+  return WriteAll(fd_.get(), out);
+}
+
+void LogWriter::Reopen() { fd_ = OpenLog(path_); }
+
+}  // namespace berth::conmon

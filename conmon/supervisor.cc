@@ -1,0 +1,227 @@
+#include "conmon/supervisor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <system_error>
+
+#include "conmon/runtime.h"
+
+namespace berth::conmon {
+namespace {
+
+[[noreturn]] void ThrowSys(const std::string& what, int err = errno) {
+  throw std::system_error(err, std::generic_category(), what);
+}
+
+timespec Now() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return ts;
+}
+
+int64_t NowNs() {
+  timespec ts = Now();
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+std::string ReadAllFrom(int fd) {
+  std::string out;
+  char buf[4096];
+  for (off_t off = 0;;) {
+    ssize_t n = ::pread(fd, buf, sizeof buf, off);
+    if (n <= 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+    off += n;
+  }
+}
+
+pid_t ParentOf(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  char state = 0;
+  pid_t ppid = -1;
+  if (std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) < 2) return -1;
+  return ppid;
+}
+
+}  // namespace
+
+Supervisor::Supervisor(Options o, SyncPipe& sync) : o_(std::move(o)), sync_(sync) {
+  sigset_t set;
+  ::sigemptyset(&set);
+  ::sigaddset(&set, SIGCHLD);
+  ::sigaddset(&set, SIGUSR1);  // reopen the log (ReopenContainerLog)
+  if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) ThrowSys("sigprocmask");
+  signals_.reset(::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (!signals_) ThrowSys("signalfd");
+}
+
+int Supervisor::Run() {
+  // Fail the create now rather than lose the exit status at the end.
+  const auto slash = o_.exit_file.rfind('/');
+  const std::string exit_dir = slash == std::string::npos ? "." : o_.exit_file.substr(0, slash + 1);
+  if (::access(exit_dir.c_str(), W_OK) != 0) ThrowSys("exit file directory " + exit_dir);
+  SetupStdio();
+  if (!CreateContainer()) return 1;
+  Pump([&] { return exited_.count(container_) > 0; });
+  DrainPipes();
+  const Exit e = exited_[container_];
+  WriteExitFile(o_.exit_file, ExitCode(e.status), e.at_ns, oom_.Killed());
+  return 0;
+}
+
+void Supervisor::SetupStdio() {
+  null_.reset(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (!null_) ThrowSys("open /dev/null");
+  if (o_.stdin_open) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) ThrowSys("pipe for stdin");
+    stdin_read_.reset(p[0]);
+    stdin_write_.reset(p[1]);
+  }
+  if (o_.log_path.empty()) return;
+  log_.emplace(o_.log_path, o_.log_max_line);
+  for (size_t i = 0; i < 2; ++i) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) ThrowSys("pipe for container output");
+    out_read_[i].reset(p[0]);
+    out_write_[i].reset(p[1]);
+    if (::fcntl(p[0], F_SETFL, O_NONBLOCK) != 0) ThrowSys("fcntl O_NONBLOCK");
+  }
+}
+
+bool Supervisor::CreateContainer() {
+  // The runtime logs to a memfd it opens by /proc path: its errors stay out
+  // of the container's stderr (which the runtime hands to the container).
+  Fd runtime_log(::memfd_create("runtime-log", MFD_CLOEXEC));
+  if (!runtime_log) ThrowSys("memfd_create");
+  ChildStdio io;
+  io.in = stdin_read_ ? stdin_read_.get() : null_.get();
+  io.out = out_write_[0] ? out_write_[0].get() : null_.get();
+  io.err = out_write_[1] ? out_write_[1].get() : null_.get();
+  pid_t runtime =
+      Spawn(CreateArgs(o_, "/proc/self/fd/" + std::to_string(runtime_log.get())), io, runtime_log.get());
+  // The container holds its ends now; EOF on our side then means it closed them.
+  stdin_read_.reset();
+  out_write_[0].reset();
+  out_write_[1].reset();
+  Pump([&] { return exited_.count(runtime) > 0; });
+  const int status = exited_[runtime].status;
+  exited_.erase(runtime);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::string text = RuntimeErrorText(ReadAllFrom(runtime_log.get()));
+    std::string how = o_.runtime + " create " + DescribeWaitStatus(status);
+    sync_.SendError(text.empty() ? how + " and logged nothing" : text);
+    DrainPipes();
+    return false;
+  }
+  try {
+    container_ = ReadPidFile();
+  } catch (const std::exception& e) {
+    return Fail(e.what());
+  }
+  if (exited_.count(container_) == 0 && ParentOf(container_) != ::getpid()) {
+    return Fail("container init " + std::to_string(container_) + " is not a child of berth-conmon (parent " +
+                std::to_string(ParentOf(container_)) + ")");
+  }
+  oom_ = OomWatch(container_);
+  sync_.SendContainerPid(container_);
+  sync_.Close();
+  return true;
+}
+
+bool Supervisor::Fail(const std::string& text) {
+  RunToCompletion(DeleteArgs(o_));
+  sync_.SendError(text);
+  DrainPipes();
+  return false;
+}
+
+pid_t Supervisor::ReadPidFile() const {
+  std::ifstream in(o_.pid_file);
+  long pid = 0;
+  if (!(in >> pid) || pid <= 0) {
+    throw std::runtime_error("runtime create succeeded but its pid file " + o_.pid_file + " holds no pid");
+  }
+  return static_cast<pid_t>(pid);
+}
+
+void Supervisor::RunToCompletion(const std::vector<std::string>& argv) {
+  pid_t pid = Spawn(argv, {null_.get(), null_.get(), null_.get()});
+  Pump([&] { return exited_.count(pid) > 0; });
+  exited_.erase(pid);
+}
+
+void Supervisor::Pump(const std::function<bool()>& done) {
+  while (!done()) {
+    pollfd fds[3] = {{signals_.get(), POLLIN, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}};
+    for (size_t i = 0; i < 2; ++i) fds[i + 1].fd = out_read_[i] ? out_read_[i].get() : -1;
+    if (::poll(fds, 3, -1) < 0) {
+      if (errno == EINTR) continue;
+      ThrowSys("poll");
+    }
+    // Output first, so a container's last words are logged before its exit is seen.
+    for (size_t i = 0; i < 2; ++i) {
+      if (fds[i + 1].revents != 0) ReadPipe(i);
+    }
+    if (fds[0].revents != 0) HandleSignals();
+  }
+}
+
+void Supervisor::HandleSignals() {
+  signalfd_siginfo info;
+  while (::read(signals_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+    if (info.ssi_signo == SIGCHLD) Reap();
+    if (info.ssi_signo == SIGUSR1 && log_) {
+      try {
+        log_->Reopen();
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "berth-conmon %s: %s\n", o_.id.c_str(), e.what());
+      }
+    }
+  }
+}
+
+void Supervisor::Reap() {
+  int status = 0;
+  pid_t pid;
+  while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) exited_[pid] = {status, NowNs()};
+}
+
+bool Supervisor::ReadPipe(size_t i) {
+  char buf[65536];
+  ssize_t n = ::read(out_read_[i].get(), buf, sizeof buf);
+  const Stream stream = i == 0 ? Stream::kStdout : Stream::kStderr;
+  if (n > 0) {
+    log_->Write(stream, std::string_view(buf, static_cast<size_t>(n)), Now());
+    return true;
+  }
+  if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+    log_->Flush(stream, Now());
+    out_read_[i].reset();
+  }
+  return n < 0 && errno == EINTR;
+}
+
+void Supervisor::DrainPipes() {
+  for (size_t i = 0; i < 2; ++i) {
+    while (out_read_[i] && ReadPipe(i)) {
+    }
+  }
+  if (!log_) return;
+  log_->Flush(Stream::kStdout, Now());
+  log_->Flush(Stream::kStderr, Now());
+}
+
+}  // namespace berth::conmon

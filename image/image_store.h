@@ -1,0 +1,134 @@
+#pragma once
+// berth's image records: one JSON file per image at <root>/images/<id hex>.json,
+// written atomically. An image's id is its config digest. Records name the
+// blobs (index/manifest, config, layers) and layers (chain ids) they hold;
+// references are derived from the records alone (no refcount files): a blob
+// or layer that no record names is garbage and is removed.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/blob_store.h"
+#include "storage/layer_store.h"
+
+namespace berth::image {
+
+struct ImageRecord {
+  std::string id;                         // config digest, "sha256:<hex>"
+  std::vector<std::string> repo_tags;     // "docker.io/library/busybox:latest"
+  std::vector<std::string> repo_digests;  // "docker.io/library/busybox@sha256:<manifest digest>"
+  // Every blob this image keeps in the BlobStore: the index and manifest
+  // blobs, the config blob (= id) and the compressed layer blobs.
+  std::vector<std::string> blobs;
+  std::vector<std::string> chain_ids;  // layer chain ids, bottom to top
+  // What the CRI reports as the image size: the compressed size, i.e. the
+  // sum of the config and layer blob sizes from the manifest (as containerd).
+  uint64_t size = 0;
+  std::string config_json;  // the image config blob's content
+  bool pinned = false;      // never removed by RemoveImage (e.g. the pause image)
+  // From the config's User: a numeric user ("1000" or "1000:1000") sets uid,
+  // a name sets username; both empty/unset when User is empty.
+  std::optional<int64_t> uid;
+  std::string username;
+
+  bool operator==(const ImageRecord&) const = default;
+};
+
+// Fills uid/username from the "config.User" field of an image config JSON
+// (throws INVALID_ARGUMENT if the JSON does not parse).
+void SetUserFromConfig(ImageRecord& rec);
+
+// Returns the id of a container using the image, or nullopt if none does.
+using InUseFn = std::function<std::optional<std::string>(const std::string& image_id)>;
+// Turns a user-given image name ("busybox") into its canonical form
+// ("docker.io/library/busybox:latest"), or nullopt if it is no valid reference.
+using NormalizeFn = std::function<std::optional<std::string>(std::string_view)>;
+
+class ImageStore {
+ public:
+  // `normalize` may be empty (names then match only verbatim).
+  ImageStore(std::string root, storage::BlobStore& blobs, storage::LayerStore& layers, NormalizeFn normalize = {});
+
+  // Reads every record (call at start): records whose config blob or layers
+  // are missing, or that do not parse, are dropped (file removed) and logged.
+  // Then removes blobs and layers no record names (GarbageCollect).
+  void Load();
+
+  // Stores a record whose blobs and layers are already in place
+  // (FAILED_PRECONDITION naming the first missing one). Tags and repo
+  // digests merge into an existing record with the same id; a tag that
+  // named another image is moved (the other image stays, untagged).
+  // Returns the stored record.
+  ImageRecord Add(ImageRecord rec);
+
+  // Finds an image by: its id ("sha256:<hex>" or bare <hex>), a repo tag or
+  // repo digest (verbatim or normalized), or a unique prefix of its id hex.
+  // nullopt if nothing matches; INVALID_ARGUMENT if a prefix is ambiguous.
+  std::optional<ImageRecord> Find(std::string_view ref) const;
+  // As Find, but NOT_FOUND naming `ref` when nothing matches.
+  ImageRecord Resolve(std::string_view ref) const;
+  std::vector<ImageRecord> List() const;
+
+  // Removes one repo tag from the image holding it; NOT_FOUND if none does.
+  void Untag(std::string_view tag);
+
+  // CRI RemoveImage: `ref` naming the image by id (or prefix or repo digest)
+  // deletes the image; by a tag deletes it only if that is its last tag
+  // (otherwise only untags). An image in use (`in_use` names a container)
+  // is not deleted: FAILED_PRECONDITION naming the container; a pinned image
+  // neither. Deleting drops the record, then layers and blobs no remaining
+  // record names. Returns false if `ref` names no image (CRI: not an error).
+  bool Remove(std::string_view ref, const InUseFn& in_use);
+
+  // Removes layers and blobs that no record names (and no pull in flight
+  // protects: see Protect).
+  void GarbageCollect();
+
+  // While the returned guard lives, GarbageCollect keeps these blobs and
+  // layers (a pull in progress whose record is not added yet).
+  class Protection {
+   public:
+    Protection(Protection&& o) noexcept : store_(o.store_), id_(o.id_) { o.store_ = nullptr; }
+    Protection(const Protection&) = delete;
+    Protection& operator=(const Protection&) = delete;
+    Protection& operator=(Protection&&) = delete;
+    ~Protection();
+    // Adds more digests/chain ids to protect as the pull learns them.
+    void Add(const std::vector<std::string>& blobs, const std::vector<std::string>& chain_ids);
+
+   private:
+    friend class ImageStore;
+    Protection(ImageStore* s, uint64_t id) : store_(s), id_(id) {}
+    ImageStore* store_;
+    uint64_t id_;
+  };
+  Protection Protect();
+
+ private:
+  struct Pins {
+    std::vector<std::string> blobs, chain_ids;
+  };
+  std::string RecordPath(const std::string& id) const;
+  void Save(const ImageRecord& rec);
+  void Delete(std::string id);  // by value: callers pass the id of the record it erases
+  // The image `ref` names; with `by_tag` set when it matched a repo tag (then in `tag`).
+  const ImageRecord* FindLocked(std::string_view ref, bool* by_tag, std::string* tag) const;
+  void CollectLocked();
+
+  std::string images_dir_;
+  storage::BlobStore& blobs_;
+  storage::LayerStore& layers_;
+  NormalizeFn normalize_;
+  mutable std::mutex mu_;
+  std::map<std::string, ImageRecord> images_;  // by id
+  uint64_t next_protection_ = 0;
+  std::map<uint64_t, Pins> protections_;
+};
+
+}  // namespace berth::image

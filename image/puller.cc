@@ -1,0 +1,184 @@
+#include "image/puller.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "cri/error.h"
+#include "image/manifest.h"
+#include "image/reference.h"
+
+namespace berth::image {
+
+struct Puller::Target {
+  std::string top_digest;            // what the tag points to (index or manifest): the repo digest
+  std::vector<std::string> blobs;    // manifest blobs, config, layers
+  Manifest manifest;                 // the image manifest for this platform
+  std::string config_body;
+  std::vector<std::string> diff_ids;
+};
+
+Puller::Puller(RegistryClient& client, storage::BlobStore& blobs, storage::LayerStore& layers, ImageStore& images,
+               int max_parallel_downloads, std::set<std::string> pinned_refs)
+    : client_(client),
+      blobs_(blobs),
+      layers_(layers),
+      images_(images),
+      max_parallel_(std::max(1, max_parallel_downloads)),
+      pinned_refs_(std::move(pinned_refs)) {}
+
+// A manifest by digest: from the blob store when present, else fetched (and stored).
+std::string Puller::ManifestBody(const Reference& ref, const std::string& digest, const Credentials& creds,
+                                 std::string* media_type) {
+  const auto d = storage::Digest::Parse(digest);
+  if (blobs_.Has(d)) {
+    media_type->clear();  // the body's own mediaType decides
+    return blobs_.Read(d);
+  }
+  FetchedManifest m = client_.GetManifest(ref.WithDigest(digest), creds);
+  blobs_.Put(d, m.body);
+  *media_type = m.media_type;
+  return m.body;
+}
+
+Puller::Target Puller::Resolve(const Reference& ref, const Credentials& creds, ImageStore::Protection& guard) {
+  Target t;
+  std::string body, media_type;
+  // Every digest is protected from garbage collection before it is stored.
+  if (!ref.digest.empty()) {
+    t.top_digest = ref.digest;
+    guard.Add({t.top_digest}, {});
+    body = ManifestBody(ref, ref.digest, creds, &media_type);
+  } else {
+    FetchedManifest top = client_.GetManifest(ref, creds);  // the one request a present image costs
+    t.top_digest = top.digest;
+    body = std::move(top.body);
+    media_type = top.media_type;
+    guard.Add({t.top_digest}, {});
+    blobs_.Put(storage::Digest::Parse(t.top_digest), body);
+  }
+  t.blobs.push_back(t.top_digest);
+  t.manifest = ParseManifest(body, media_type, ref.String());
+  if (t.manifest.kind == ManifestKind::kIndex) {
+    const Descriptor& d = SelectPlatform(t.manifest, HostPlatform(), ref.String());
+    guard.Add({d.digest}, {});
+    body = ManifestBody(ref, d.digest, creds, &media_type);
+    t.blobs.push_back(d.digest);
+    t.manifest = ParseManifest(body, media_type, ref.String() + " (" + d.digest + ")");
+    if (t.manifest.kind != ManifestKind::kImage)
+      throw InvalidArgument("image " + ref.String() + ": index entry " + d.digest + " is not an image manifest");
+  }
+
+  const std::string& config_digest = t.manifest.config.digest;
+  const auto cd = storage::Digest::Parse(config_digest);
+  guard.Add({config_digest}, {});
+  FetchBlob(ref, t.manifest.config, creds);  // shared with concurrent pulls, like the layers
+  t.config_body = blobs_.Read(cd);
+  t.blobs.push_back(config_digest);
+  t.diff_ids = ImageConfig::Parse(t.config_body, ref.String()).DiffIds();
+  if (t.diff_ids.size() != t.manifest.layers.size()) {
+    throw InvalidArgument("image " + ref.String() + ": manifest has " + std::to_string(t.manifest.layers.size()) +
+                          " layers but its config lists " + std::to_string(t.diff_ids.size()) + " diff_ids");
+  }
+  for (const auto& l : t.manifest.layers) t.blobs.push_back(l.digest);
+  guard.Add(t.blobs, {});
+  return t;
+}
+
+// Ensures blob `d` is in the blob store; concurrent callers share one download.
+void Puller::FetchBlob(const Reference& ref, const Descriptor& d, const Credentials& creds) {
+  blobs_.Fetch(storage::Digest::Parse(d.digest), d.size, [&](storage::BlobStore::Writer& w) {
+    spdlog::debug("pull {}: downloading {} ({} bytes)", ref.String(), d.digest, d.size);
+    client_.FetchBlob(ref, d.digest, [&w](std::string_view chunk) { w.Write(chunk); }, creds, d.size);
+  });
+}
+
+// Downloads run on up to max_parallel_ threads; this thread unpacks layer i
+// as soon as it (and every layer below it) is in the blob store.
+std::vector<std::string> Puller::FetchAndUnpackLayers(const Reference& ref, const Target& t,
+                                                      const Credentials& creds, ImageStore::Protection& guard) {
+  const auto& layers = t.manifest.layers;
+  std::vector<std::promise<void>> done(layers.size());
+  std::vector<std::future<void>> ready;
+  for (auto& p : done) ready.push_back(p.get_future());
+  std::atomic<size_t> next{0};
+  std::atomic<bool> cancelled{false};
+
+  auto worker = [&] {
+    for (size_t i; (i = next++) < layers.size();) {
+      if (cancelled) {
+        done[i].set_exception(std::make_exception_ptr(Internal("pull cancelled")));
+        continue;
+      }
+      try {
+        FetchBlob(ref, layers[i], creds);
+        done[i].set_value();
+      } catch (...) {
+        cancelled = true;
+        done[i].set_exception(std::current_exception());
+      }
+    }
+  };
+  std::vector<std::jthread> workers;
+  const size_t n = std::min<size_t>(static_cast<size_t>(max_parallel_), layers.size());
+  for (size_t i = 0; i < n; ++i) workers.emplace_back(worker);
+
+  std::vector<std::string> chain_ids;
+  std::optional<storage::Digest> parent;
+  try {
+    for (size_t i = 0; i < layers.size(); ++i) {
+      ready[i].get();
+      const auto diff_id = storage::Digest::Parse(t.diff_ids[i]);
+      guard.Add({}, {storage::ChainID(parent, diff_id).String()});  // before it exists, as for blobs
+      auto info = layers_.Unpack(blobs_.Path(storage::Digest::Parse(layers[i].digest)), diff_id, parent);
+      parent = info.chain_id;
+      chain_ids.push_back(info.chain_id.String());
+      spdlog::debug("pull {}: layer {}/{} unpacked ({})", ref.String(), i + 1, layers.size(), chain_ids.back());
+    }
+  } catch (...) {
+    cancelled = true;
+    throw;  // the jthreads join on the way out
+  }
+  return chain_ids;
+}
+
+std::string Puller::Pull(std::string_view user_ref, const Credentials& creds) {
+  const Reference ref = ParseReference(user_ref);
+  const auto started = std::chrono::steady_clock::now();
+  const std::string repo_digest_of_ref = ref.digest.empty() ? "" : ref.Name() + "@" + ref.digest;
+  const std::string tag = ref.tag.empty() ? "" : ref.Name() + ":" + ref.tag;
+
+  // A digest reference to a stored image needs no request at all.
+  if (!repo_digest_of_ref.empty()) {
+    if (auto rec = images_.Find(repo_digest_of_ref)) {
+      if (tag.empty()) return rec->id;
+      rec->repo_tags = {tag};
+      return images_.Add(*rec).id;
+    }
+  }
+
+  auto guard = images_.Protect();
+  Target t = Resolve(ref, creds, guard);
+  ImageRecord rec;
+  rec.id = t.manifest.config.digest;
+  rec.chain_ids = FetchAndUnpackLayers(ref, t, creds, guard);
+  if (!tag.empty()) rec.repo_tags.push_back(tag);
+  rec.repo_digests.push_back(ref.Name() + "@" + t.top_digest);
+  rec.blobs = t.blobs;
+  rec.size = static_cast<uint64_t>(t.manifest.config.size);
+  for (const auto& l : t.manifest.layers) rec.size += static_cast<uint64_t>(l.size);
+  rec.config_json = std::move(t.config_body);
+  rec.pinned = pinned_refs_.contains(ref.String()) || (!tag.empty() && pinned_refs_.contains(tag));
+  SetUserFromConfig(rec);
+  ImageRecord stored = images_.Add(std::move(rec));
+
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  spdlog::info("pulled {} as {} ({} layers, {} bytes, {} ms)", ref.String(), stored.id, stored.chain_ids.size(),
+               stored.size, ms.count());
+  return stored.id;
+}
+
+}  // namespace berth::image

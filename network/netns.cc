@@ -1,0 +1,109 @@
+#include "network/netns.h"
+
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "cri/error.h"
+#include "network/loopback.h"
+#include "storage/fs.h"
+
+namespace berth::network {
+namespace {
+
+// Serialises the check-then-mount of the pin dir, so two concurrent Creates
+// cannot stack two bind mounts on it.
+std::mutex g_pin_dir_mu;
+
+// Pins need a mount point to live on; like `ip netns`, the dir is made a
+// shared mount point (bind-mounted onto itself first if it is not one), so
+// pins propagate into mount namespaces that were copied from berthd's.
+void EnsurePinDir(const std::string& dir) {
+  std::lock_guard lock(g_pin_dir_mu);
+  storage::MakeDirs(dir, 0755);
+  if (::mount("none", dir.c_str(), nullptr, MS_SHARED | MS_REC, nullptr) == 0) return;
+  if (errno != EINVAL) throw SysError("mount --make-rshared " + dir);
+  // EINVAL: dir is not a mount point yet.
+  if (::mount(dir.c_str(), dir.c_str(), "none", MS_BIND | MS_REC, nullptr) != 0) throw SysError("mount --rbind " + dir + " onto itself");
+  if (::mount("none", dir.c_str(), nullptr, MS_SHARED | MS_REC, nullptr) != 0) throw SysError("mount --make-rshared " + dir);
+}
+
+// Runs in a short-lived thread: unshare(CLONE_NEWNET) changes only the
+// calling thread, so berthd's other threads keep the host netns; the thread
+// (and its reference to the new netns) ends right after the pin is mounted.
+void CreateAndPin(const std::string& path) {
+  if (::unshare(CLONE_NEWNET) != 0) throw SysError("unshare(CLONE_NEWNET) for " + path);
+  if (::mount("/proc/thread-self/ns/net", path.c_str(), "none", MS_BIND, nullptr) != 0)
+    throw SysError("bind mount of the new netns onto " + path);
+  BringUpLoopback();
+}
+
+}  // namespace
+
+PinnedNetns PinnedNetns::Create(const std::string& dir, const std::string& name) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos)
+    throw InvalidArgument("netns name '" + name + "' is not a plain file name");
+  EnsurePinDir(dir);
+  const std::string path = dir + "/" + name;
+  {
+    storage::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
+    if (!fd) {
+      if (errno == EEXIST) throw AlreadyExists("netns pin " + path + " already exists");
+      throw SysError("create netns pin file " + path);
+    }
+  }
+  PinnedNetns pin(path);  // from here on, an error removes the pin file (and mount)
+  std::exception_ptr error;
+  std::thread worker([&] {
+    try {
+      CreateAndPin(path);
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  worker.join();
+  if (error) std::rethrow_exception(error);
+  return pin;
+}
+
+void PinnedNetns::Remove(const std::string& path) {
+  // Loop in case a pin was mounted more than once; EINVAL means "not a mount point (any more)".
+  for (int i = 0; i < 16; ++i) {
+    if (::umount2(path.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) == 0) continue;
+    if (errno == EINVAL || errno == ENOENT) break;
+    throw SysError("umount netns pin " + path);
+  }
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw SysError("unlink netns pin " + path);
+}
+
+bool PinnedNetns::IsPinned(const std::string& path) {
+  storage::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return false;
+  // Only nsfs files answer NS_GET_NSTYPE; an unmounted pin is a plain empty file.
+  return ::ioctl(fd.get(), NS_GET_NSTYPE) == CLONE_NEWNET;
+}
+
+PinnedNetns::PinnedNetns(PinnedNetns&& o) noexcept : path_(std::exchange(o.path_, {})) {}
+
+PinnedNetns::~PinnedNetns() {
+  if (path_.empty()) return;
+  try {
+    Remove(path_);
+  } catch (const std::exception& e) {
+    spdlog::error("removing netns pin {}: {}", path_, e.what());
+  }
+}
+
+std::string PinnedNetns::Release() { return std::exchange(path_, {}); }
+
+}  // namespace berth::network

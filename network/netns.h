@@ -1,0 +1,34 @@
+#pragma once
+// A pod's network namespace, created by berth and pinned by a bind mount
+// (<dir>/<name>), so it outlives every process in it and can be handed to
+// CNI and to the OCI runtime by path.
+
+#include <string>
+
+namespace berth::network {
+
+class PinnedNetns {
+ public:
+  // Creates a new netns pinned at dir/name with its loopback up. Throws
+  // berth::Error (ALREADY_EXISTS if the pin exists, INTERNAL with syscall+errno).
+  static PinnedNetns Create(const std::string& dir, const std::string& name);
+  // Unmounts and unlinks a pin; fine if it is already gone. Throws berth::Error.
+  static void Remove(const std::string& path);
+  // True if `path` is a mounted netns pin.
+  static bool IsPinned(const std::string& path);
+
+  PinnedNetns(PinnedNetns&& o) noexcept;
+  PinnedNetns& operator=(PinnedNetns&&) = delete;
+  PinnedNetns(const PinnedNetns&) = delete;
+  ~PinnedNetns();  // removes the pin unless Release() was called (rollback on error paths)
+
+  const std::string& path() const { return path_; }
+  // Keeps the pin past this object's life (it is now recorded in the sandbox's state).
+  std::string Release();
+
+ private:
+  explicit PinnedNetns(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+}  // namespace berth::network

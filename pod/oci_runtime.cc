@@ -1,0 +1,96 @@
+#include "pod/oci_runtime.h"
+
+#include "cri/error.h"
+#include "network/process.h"
+
+namespace berth::pod {
+
+bool IsNotExistError(const std::string& text) {
+  return text.find("does not exist") != std::string::npos || text.find("not exist") != std::string::npos;
+}
+
+namespace {
+bool IsNotRunningError(const std::string& text) {
+  return text.find("not running") != std::string::npos || text.find("process already finished") != std::string::npos;
+}
+}  // namespace
+
+OciRuntime::OciRuntime(std::string handler, std::string path, std::string root)
+    : handler_(std::move(handler)), path_(std::move(path)), root_(std::move(root)) {}
+
+OciRuntime OciRuntime::ForHandler(const config::Config& cfg, const std::string& name) {
+  auto it = cfg.runtime.handlers.find(name);
+  if (it == cfg.runtime.handlers.end()) throw InvalidArgument("unknown runtime handler \"" + name + "\"");
+  std::string root = it->second.root.empty() ? cfg.run_root + "/runtimes/" + name : it->second.root;
+  return OciRuntime(name, it->second.path, root);
+}
+
+OciRuntime::Output OciRuntime::Run(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv{path_, "--root", root_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  static const std::vector<std::string> kEnv{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+  network::ProcessResult r = network::RunProcess(path_, argv, kEnv, "", timeout_);
+  if (r.timed_out) {
+    throw DeadlineExceeded(path_ + " " + args.front() + " did not finish within " +
+                           std::to_string(timeout_.count() / 1000) + " s");
+  }
+  return {r.exited ? r.exit_code : 128 + r.term_signal, std::move(r.out), std::move(r.err)};
+}
+
+std::string OciRuntime::Describe(const std::vector<std::string>& args, const Output& o) const {
+  std::string cmd = path_;
+  for (const auto& a : args) cmd += " " + a;
+  std::string err = o.err;
+  while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
+  return cmd + " (runtime handler " + handler_ + ") failed with exit code " + std::to_string(o.exit_code) + ": " +
+         (err.empty() ? o.out : err);
+}
+
+void OciRuntime::Start(const std::string& id) const {
+  std::vector<std::string> args{"start", id};
+  Output o = Run(args);
+  if (o.exit_code != 0) throw Internal(Describe(args, o));
+}
+
+bool OciRuntime::Kill(const std::string& id, const std::string& signal, bool all) const {
+  std::vector<std::string> args{"kill"};
+  if (all) args.push_back("--all");
+  args.push_back(id);
+  args.push_back(signal);
+  Output o = Run(args);
+  if (o.exit_code == 0) return true;
+  if (IsNotExistError(o.err) || IsNotRunningError(o.err)) return false;
+  throw Internal(Describe(args, o));
+}
+
+void OciRuntime::Delete(const std::string& id) const {
+  std::vector<std::string> args{"delete", "--force", id};
+  Output o = Run(args);
+  if (o.exit_code != 0 && !IsNotExistError(o.err)) throw Internal(Describe(args, o));
+}
+
+std::optional<nlohmann::json> OciRuntime::State(const std::string& id) const {
+  std::vector<std::string> args{"state", id};
+  Output o = Run(args);
+  if (o.exit_code != 0) {
+    if (IsNotExistError(o.err)) return std::nullopt;
+    throw Internal(Describe(args, o));
+  }
+  auto j = nlohmann::json::parse(o.out, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw Internal(path_ + " state " + id + ": output is not a JSON object: " + o.out);
+  return j;
+}
+
+std::vector<nlohmann::json> OciRuntime::List() const {
+  std::vector<std::string> args{"list", "--format", "json"};
+  Output o = Run(args);
+  if (o.exit_code != 0) throw Internal(Describe(args, o));
+  auto j = nlohmann::json::parse(o.out, nullptr, false);
+  std::vector<nlohmann::json> out;
+  if (j.is_array()) {
+    for (auto& c : j) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace berth::pod

@@ -1,0 +1,56 @@
+#pragma once
+// The OCI runtime CLI (runc and compatibles) for one runtime handler:
+// start, kill, delete, state and list. `create` is run by berth-conmon
+// (pod/monitor.h), which must be the container's parent.
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+
+namespace berth::pod {
+
+class OciRuntime {
+ public:
+  OciRuntime(std::string handler, std::string path, std::string root);
+  // The handler `name` from the config; its --root defaults to <run_root>/runtimes/<name>.
+  static OciRuntime ForHandler(const config::Config& cfg, const std::string& name);
+
+  const std::string& handler() const { return handler_; }
+  const std::string& path() const { return path_; }
+  const std::string& root() const { return root_; }
+
+  void Start(const std::string& id) const;
+  // Sends `signal` (a name like "TERM" or a number) to the container's init,
+  // or with `all` to every process of it. Returns false when the container
+  // does not exist or is not running (nothing to signal).
+  bool Kill(const std::string& id, const std::string& signal, bool all = false) const;
+  // delete --force; fine when the container does not exist.
+  void Delete(const std::string& id) const;
+  // The runtime's state JSON, or nullopt when it does not know the container.
+  std::optional<nlohmann::json> State(const std::string& id) const;
+  // Every container the runtime knows under its root (runc list).
+  std::vector<nlohmann::json> List() const;
+
+ private:
+  struct Output {
+    int exit_code;
+    std::string out, err;
+  };
+  // Runs the runtime with `args` after the global flags; throws
+  // DEADLINE_EXCEEDED on timeout.
+  Output Run(const std::vector<std::string>& args) const;
+  std::string Describe(const std::vector<std::string>& args, const Output& o) const;
+
+  std::string handler_, path_, root_;
+  std::chrono::milliseconds timeout_{std::chrono::seconds(30)};
+};
+
+// True when the runtime's error text says the container does not exist.
+bool IsNotExistError(const std::string& stderr_text);
+
+}  // namespace berth::pod

@@ -1,0 +1,107 @@
+#pragma once
+// A pod sandbox's record: everything berthd must remember about a pod across
+// restarts, persisted as <root>/sandboxes/<id>/sandbox.json.
+
+#include <sys/types.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "network/cni.h"
+
+namespace berth::pod {
+
+enum class SandboxState { kReady, kNotReady };
+
+// CRI NamespaceMode, same numbering as runtime.v1.NamespaceMode.
+enum class NsMode { kPod = 0, kContainer = 1, kNode = 2, kTarget = 3 };
+
+struct NamespaceOptions {
+  NsMode network = NsMode::kPod;
+  NsMode pid = NsMode::kContainer;
+  NsMode ipc = NsMode::kPod;
+  std::string target_id;
+  bool operator==(const NamespaceOptions&) const = default;
+};
+
+struct DnsConfig {
+  std::vector<std::string> servers, searches, options;
+  bool empty() const { return servers.empty() && searches.empty() && options.empty(); }
+  bool operator==(const DnsConfig&) const = default;
+};
+
+struct Sandbox {
+  std::string id;  // 64 hex digits
+  // CRI metadata
+  std::string name, pod_namespace, uid;
+  uint32_t attempt = 0;
+
+  SandboxState state = SandboxState::kNotReady;
+  int64_t created_at = 0;  // unix ns
+  std::map<std::string, std::string> labels, annotations;
+  std::string runtime_handler;
+  std::string runtime_path, runtime_root;  // the handler's binary and --root when the pod ran
+
+  NamespaceOptions ns;
+  std::string hostname;
+  DnsConfig dns;
+  std::vector<network::PortMapping> port_mappings;
+  std::string cgroup_parent;
+  std::string cgroups_path;  // what the OCI spec says (runtime form)
+  std::string log_directory;
+  std::map<std::string, std::string> sysctls;
+  bool privileged = false;
+  std::optional<int64_t> run_as_user, run_as_group;
+  bool readonly_rootfs = false;
+  std::vector<int64_t> supplemental_groups;
+
+  std::string netns_path;     // empty for host network
+  std::vector<std::string> ips;  // primary first
+  std::string network_name;   // the CNI network it was attached to
+  std::string shm_path;       // empty when the pod uses the host's IPC
+  pid_t pause_pid = 0;
+  pid_t monitor_pid = 0;
+
+  bool host_network() const { return ns.network == NsMode::kNode; }
+  bool host_ipc() const { return ns.ipc == NsMode::kNode; }
+  // name_namespace_uid_attempt: two sandboxes may not share it.
+  std::string NameKey() const;
+};
+
+void to_json(nlohmann::json& j, const Sandbox& s);
+void from_json(const nlohmann::json& j, Sandbox& s);
+
+// The records on disk plus an in-memory copy, thread-safe. Every change is
+// written (atomically) before it is visible in memory.
+class SandboxStore {
+ public:
+  explicit SandboxStore(std::string root);  // records live in <root>/sandboxes/<id>/
+
+  // Reads every record; a record that cannot be parsed is logged and skipped.
+  void Load();
+  void Save(const Sandbox& s);
+  // Drops the record and its directory; fine if already gone.
+  void Remove(const std::string& id);
+
+  std::optional<Sandbox> Get(const std::string& id) const;
+  std::vector<Sandbox> List() const;
+  std::optional<Sandbox> FindByNameKey(const std::string& key) const;
+
+  std::string Dir(const std::string& id) const { return dir_ + "/" + id; }
+
+ private:
+  std::string dir_;
+  mutable std::mutex mu_;
+  std::map<std::string, Sandbox> records_;
+};
+
+// 64 random hex digits (getrandom).
+std::string NewSandboxId();
+
+}  // namespace berth::pod

@@ -1,0 +1,155 @@
+#include "pod/sandbox_cri.h"
+
+#include <algorithm>
+
+#include "cri/error.h"
+#include "pod/sandbox_spec.h"
+
+namespace berth::pod {
+namespace {
+
+NsMode FromCri(runtime::v1::NamespaceMode m) {
+  switch (m) {
+    case runtime::v1::POD: return NsMode::kPod;
+    case runtime::v1::CONTAINER: return NsMode::kContainer;
+    case runtime::v1::NODE: return NsMode::kNode;
+    case runtime::v1::TARGET: return NsMode::kTarget;
+    default: throw InvalidArgument("unknown namespace mode " + std::to_string(static_cast<int>(m)));
+  }
+}
+
+runtime::v1::NamespaceMode ToCriMode(NsMode m) { return static_cast<runtime::v1::NamespaceMode>(static_cast<int>(m)); }
+
+std::string ProtocolName(runtime::v1::Protocol p) {
+  switch (p) {
+    case runtime::v1::UDP: return "udp";
+    case runtime::v1::SCTP: return "sctp";
+    default: return "tcp";
+  }
+}
+
+void CopyMetadata(const Sandbox& sb, runtime::v1::PodSandboxMetadata* m) {
+  m->set_name(sb.name);
+  m->set_namespace_(sb.pod_namespace);
+  m->set_uid(sb.uid);
+  m->set_attempt(sb.attempt);
+}
+
+}  // namespace
+
+Sandbox SandboxFromRequest(const runtime::v1::RunPodSandboxRequest& req, const config::Config& cfg) {
+  const auto& c = req.config();
+  if (!req.has_config()) throw InvalidArgument("RunPodSandbox: config is required");
+  if (!c.has_metadata()) throw InvalidArgument("RunPodSandbox: config.metadata is required");
+  const auto& md = c.metadata();
+  if (md.name().empty()) throw InvalidArgument("RunPodSandbox: config.metadata.name is required");
+  if (md.namespace_().empty()) throw InvalidArgument("RunPodSandbox: config.metadata.namespace is required");
+  if (md.uid().empty()) throw InvalidArgument("RunPodSandbox: config.metadata.uid is required");
+
+  Sandbox sb;
+  sb.name = md.name();
+  sb.pod_namespace = md.namespace_();
+  sb.uid = md.uid();
+  sb.attempt = md.attempt();
+  sb.runtime_handler = req.runtime_handler().empty() ? cfg.runtime.default_handler : req.runtime_handler();
+  if (!cfg.runtime.handlers.contains(sb.runtime_handler)) {
+    throw InvalidArgument("RunPodSandbox: unknown runtime handler \"" + sb.runtime_handler + "\"");
+  }
+  sb.labels.insert(c.labels().begin(), c.labels().end());
+  sb.annotations.insert(c.annotations().begin(), c.annotations().end());
+  sb.hostname = c.hostname();
+  sb.log_directory = c.log_directory();
+  sb.dns.servers.assign(c.dns_config().servers().begin(), c.dns_config().servers().end());
+  sb.dns.searches.assign(c.dns_config().searches().begin(), c.dns_config().searches().end());
+  sb.dns.options.assign(c.dns_config().options().begin(), c.dns_config().options().end());
+  for (const auto& p : c.port_mappings()) {
+    if (p.host_port() <= 0) continue;  // only published ports go to the portmap plugin
+    sb.port_mappings.push_back({ProtocolName(p.protocol()), p.container_port(), p.host_port(), p.host_ip()});
+  }
+
+  const auto& lx = c.linux();
+  const auto& sc = lx.security_context();
+  const auto& nso = sc.namespace_options();
+  sb.ns.network = FromCri(nso.network());
+  sb.ns.pid = FromCri(nso.pid());
+  sb.ns.ipc = FromCri(nso.ipc());
+  sb.ns.target_id = nso.target_id();
+  if (sb.ns.network == NsMode::kContainer || sb.ns.network == NsMode::kTarget) {
+    throw InvalidArgument("RunPodSandbox: network namespace mode must be POD or NODE");
+  }
+  if (sb.ns.ipc == NsMode::kContainer || sb.ns.ipc == NsMode::kTarget) {
+    throw InvalidArgument("RunPodSandbox: ipc namespace mode must be POD or NODE");
+  }
+  sb.cgroup_parent = lx.cgroup_parent();
+  sb.sysctls.insert(lx.sysctls().begin(), lx.sysctls().end());
+  ValidateSysctls(sb.sysctls, sb.ns);
+  sb.privileged = sc.privileged();
+  sb.readonly_rootfs = sc.readonly_rootfs();
+  if (sc.has_run_as_user()) sb.run_as_user = sc.run_as_user().value();
+  if (sc.has_run_as_group()) sb.run_as_group = sc.run_as_group().value();
+  sb.supplemental_groups.assign(sc.supplemental_groups().begin(), sc.supplemental_groups().end());
+  return sb;
+}
+
+runtime::v1::PodSandboxState ToCri(SandboxState s) {
+  return s == SandboxState::kReady ? runtime::v1::SANDBOX_READY : runtime::v1::SANDBOX_NOTREADY;
+}
+
+void FillStatus(const Sandbox& sb, runtime::v1::PodSandboxStatus* out) {
+  out->set_id(sb.id);
+  CopyMetadata(sb, out->mutable_metadata());
+  out->set_state(ToCri(sb.state));
+  out->set_created_at(sb.created_at);
+  auto* net = out->mutable_network();
+  if (!sb.ips.empty()) {
+    net->set_ip(sb.ips.front());
+    for (size_t i = 1; i < sb.ips.size(); ++i) net->add_additional_ips()->set_ip(sb.ips[i]);
+  }
+  auto* opts = out->mutable_linux()->mutable_namespaces()->mutable_options();
+  opts->set_network(ToCriMode(sb.ns.network));
+  opts->set_pid(ToCriMode(sb.ns.pid));
+  opts->set_ipc(ToCriMode(sb.ns.ipc));
+  opts->set_target_id(sb.ns.target_id);
+  out->mutable_labels()->insert(sb.labels.begin(), sb.labels.end());
+  out->mutable_annotations()->insert(sb.annotations.begin(), sb.annotations.end());
+  out->set_runtime_handler(sb.runtime_handler);
+}
+
+void FillListItem(const Sandbox& sb, runtime::v1::PodSandbox* out) {
+  out->set_id(sb.id);
+  CopyMetadata(sb, out->mutable_metadata());
+  out->set_state(ToCri(sb.state));
+  out->set_created_at(sb.created_at);
+  out->mutable_labels()->insert(sb.labels.begin(), sb.labels.end());
+  out->mutable_annotations()->insert(sb.annotations.begin(), sb.annotations.end());
+  out->set_runtime_handler(sb.runtime_handler);
+}
+
+std::vector<Sandbox> FilterSandboxes(std::vector<Sandbox> all, const runtime::v1::PodSandboxFilter& f) {
+  if (!f.id().empty()) {
+    auto exact = std::find_if(all.begin(), all.end(), [&](const Sandbox& s) { return s.id == f.id(); });
+    if (exact != all.end()) {
+      all = {*exact};
+    } else {
+      std::vector<Sandbox> prefixed;
+      for (auto& s : all) {
+        if (s.id.rfind(f.id(), 0) == 0) prefixed.push_back(std::move(s));
+      }
+      if (prefixed.size() != 1) prefixed.clear();
+      all = std::move(prefixed);
+    }
+  }
+  std::vector<Sandbox> out;
+  for (auto& s : all) {
+    if (f.has_state() && ToCri(s.state) != f.state().state()) continue;
+    bool labels_match = std::all_of(f.label_selector().begin(), f.label_selector().end(), [&](const auto& kv) {
+      auto it = s.labels.find(kv.first);
+      return it != s.labels.end() && it->second == kv.second;
+    });
+    if (labels_match) out.push_back(std::move(s));
+  }
+  std::sort(out.begin(), out.end(), [](const Sandbox& a, const Sandbox& b) { return a.created_at < b.created_at; });
+  return out;
+}
+
+}  // namespace berth::pod

@@ -1,0 +1,111 @@
+#pragma once
+// Pod sandbox lifecycle: run (netns, CNI, pod files, /dev/shm, pause
+// container under berth-conmon), stop, remove, status, list, and recovery of
+// every sandbox (and cleanup of orphans) when berthd starts.
+//
+// Layout:
+//   <root>/sandboxes/<id>/sandbox.json    the record (persistent)
+//   <root>/pause-rootfs/pause             the built-in pause rootfs
+//   <run_root>/sandboxes/<id>/            bundle/config.json, hosts, resolv.conf,
+//                                         hostname, shm/ (tmpfs), exit, pause.pid
+//   <run_root>/netns/<id>                 the pinned network namespace
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "cri/cri.h"
+#include "network/cni.h"
+#include "pod/oci_runtime.h"
+#include "pod/sandbox.h"
+
+namespace berth::pod {
+
+// What the containers of a pod need done when the pod stops or goes away.
+// Implemented by the container manager (containers issue); until it is set,
+// a sandbox has no containers to stop.
+class SandboxContainers {
+ public:
+  virtual ~SandboxContainers() = default;
+  // Stops (kills) every container of the sandbox; called before its pause.
+  virtual void StopAll(const std::string& sandbox_id) = 0;
+  // Removes every container of the sandbox; called before the sandbox goes.
+  virtual void RemoveAll(const std::string& sandbox_id) = 0;
+};
+
+class SandboxManager {
+ public:
+  SandboxManager(const config::Config& cfg, network::Cni& cni);
+  SandboxManager(const SandboxManager&) = delete;
+  SandboxManager& operator=(const SandboxManager&) = delete;
+
+  // At start, before serving: loads the records, marks sandboxes whose pause
+  // is gone NOTREADY, removes orphans (netns pins, CNI attachments, runtime
+  // containers and run dirs that no record owns).
+  void Recover();
+
+  void SetContainers(SandboxContainers* containers) { containers_ = containers; }
+
+  std::string Run(const runtime::v1::RunPodSandboxRequest& req);
+  // Idempotent; an unknown id is fine (already reclaimed).
+  void Stop(const std::string& id);
+  // Idempotent; an unknown id is fine (CRI).
+  void Remove(const std::string& id);
+  // NOT_FOUND for an unknown id.
+  runtime::v1::PodSandboxStatusResponse Status(const std::string& id, bool verbose);
+  std::vector<runtime::v1::PodSandbox> List(const runtime::v1::PodSandboxFilter& filter);
+
+  // The record as it is now (READY only while the pause process lives).
+  std::optional<Sandbox> Get(const std::string& id);
+
+  // How long the pause process gets after SIGTERM before SIGKILL.
+  void set_stop_timeout(std::chrono::milliseconds t) { stop_timeout_ = t; }
+
+ private:
+  std::string RunDir(const std::string& id) const { return cfg_.run_root + "/sandboxes/" + id; }
+  std::string NetnsDir() const { return cfg_.run_root + "/netns"; }
+  std::string ExitFile(const std::string& id) const { return RunDir(id) + "/exit"; }
+  OciRuntime RuntimeOf(const Sandbox& sb) const;
+  network::Attachment AttachmentOf(const Sandbox& sb) const;
+
+  // A per-sandbox lock: operations on one pod are serialised, others run in
+  // parallel. It shares ownership of the mutex, so Remove may drop the entry.
+  struct SandboxLock {
+    std::shared_ptr<std::mutex> mutex;
+    std::unique_lock<std::mutex> lock;
+  };
+  SandboxLock LockSandbox(const std::string& id);
+  void DropLock(const std::string& id);
+  // Reserves a pod's name for a Run in progress; ALREADY_EXISTS names the holder.
+  void ReserveName(const std::string& key);
+  void ReleaseName(const std::string& key);
+
+  void StartPause(Sandbox& sb, class Rollback& rb);
+  void StopLocked(Sandbox sb);
+  // Signals the pause process TERM, then KILL, until its exit is recorded.
+  void StopPause(const Sandbox& sb);
+  bool WaitExited(const Sandbox& sb, const OciRuntime& rt, std::chrono::milliseconds timeout);
+  bool PauseAlive(const Sandbox& sb) const;
+  // The record with its state corrected when the pause process has exited.
+  Sandbox Effective(Sandbox sb) const;
+
+  void RemoveOrphans();
+
+  const config::Config& cfg_;
+  network::Cni& cni_;
+  SandboxStore store_;
+  SandboxContainers* containers_ = nullptr;
+  std::chrono::milliseconds stop_timeout_{std::chrono::seconds(10)};
+
+  std::mutex mu_;  // guards the two below
+  std::map<std::string, std::shared_ptr<std::mutex>> locks_;
+  std::set<std::string> reserved_names_;
+};
+
+}  // namespace berth::pod

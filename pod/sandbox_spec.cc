@@ -1,0 +1,162 @@
+#include "pod/sandbox_spec.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <fstream>
+#include <mutex>
+
+#include "cri/error.h"
+
+namespace berth::pod {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kPauseUid = 65535;
+constexpr int kWantedPauseOomScoreAdj = -998;
+
+bool StartsWith(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
+bool EndsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool IsIpcSysctl(const std::string& n) {
+  return StartsWith(n, "kernel.shm") || StartsWith(n, "kernel.msg") || n == "kernel.sem" || StartsWith(n, "fs.mqueue.");
+}
+
+json Mount(const std::string& dest, const std::string& type, const std::string& source, std::vector<std::string> opts) {
+  return {{"destination", dest}, {"type", type}, {"source", source}, {"options", std::move(opts)}};
+}
+
+json DefaultMounts(const Sandbox& sb) {
+  // The pod's own tmpfs for /dev/shm, or the host's with host IPC.
+  const std::string shm = sb.shm_path.empty() ? "/dev/shm" : sb.shm_path;
+  return json::array({
+      Mount("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}),
+      Mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}),
+      Mount("/dev/pts", "devpts", "devpts", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}),
+      Mount("/dev/shm", "bind", shm, {"rbind", "nosuid", "noexec", "nodev"}),
+      Mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}),
+      Mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
+  });
+}
+
+json Namespaces(const Sandbox& sb) {
+  json ns = json::array();
+  if (!sb.host_network()) ns.push_back({{"type", "network"}, {"path", sb.netns_path}});
+  if (!sb.host_ipc()) ns.push_back({{"type", "ipc"}});
+  if (!sb.host_network()) ns.push_back({{"type", "uts"}});
+  // The pause process is PID 1 of the pod only when the pod shares one PID
+  // namespace; with per-container namespaces each container gets its own.
+  if (sb.ns.pid == NsMode::kPod) ns.push_back({{"type", "pid"}});
+  ns.push_back({{"type", "mount"}});
+  return ns;
+}
+
+json Process(int oom_score_adj) {
+  return {{"terminal", false},
+          {"user", {{"uid", kPauseUid}, {"gid", kPauseUid}}},
+          {"args", {"/pause"}},
+          {"env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
+          {"cwd", "/"},
+          // pause needs no privilege at all.
+          {"capabilities", {{"bounding", json::array()}, {"effective", json::array()}, {"permitted", json::array()}}},
+          {"noNewPrivileges", true},
+          {"oomScoreAdj", oom_score_adj}};
+}
+
+}  // namespace
+
+void ValidateSysctls(const std::map<std::string, std::string>& sysctls, const NamespaceOptions& ns) {
+  for (const auto& [raw, value] : sysctls) {
+    std::string name = raw;
+    std::replace(name.begin(), name.end(), '/', '.');
+    if (IsIpcSysctl(name)) {
+      if (ns.ipc == NsMode::kNode) {
+        throw InvalidArgument("sysctl \"" + raw + "\" is not allowed: the pod uses the host's IPC namespace");
+      }
+      continue;
+    }
+    if (StartsWith(name, "net.")) {
+      if (ns.network == NsMode::kNode) {
+        throw InvalidArgument("sysctl \"" + raw + "\" is not allowed: the pod uses the host's network namespace");
+      }
+      continue;
+    }
+    throw InvalidArgument("sysctl \"" + raw +
+                          "\" is not allowed: only namespaced sysctls (kernel.shm*, kernel.msg*, kernel.sem, "
+                          "fs.mqueue.*, net.*) can be set for a pod");
+  }
+}
+
+std::string SandboxCgroupsPath(config::CgroupManager manager, const std::string& parent, const std::string& id) {
+  const bool slice = EndsWith(parent, ".slice");
+  if (manager == config::CgroupManager::kSystemd) {
+    if (parent.empty()) return "system.slice:berth:" + id;
+    if (!slice || parent.find('/') != std::string::npos) {
+      throw InvalidArgument("cgroup_parent \"" + parent +
+                            "\" is not a systemd slice name (e.g. kubepods-burstable-pod1234.slice), but "
+                            "runtime.cgroup_manager is systemd");
+    }
+    return parent + ":berth:" + id;
+  }
+  if (slice) {
+    throw InvalidArgument("cgroup_parent \"" + parent +
+                          "\" is a systemd slice, but runtime.cgroup_manager is cgroupfs (kubelet's "
+                          "--cgroup-driver must match)");
+  }
+  if (parent.empty()) return "/berth/" + id;
+  std::string p = parent;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  if (p.front() != '/') p = "/" + p;
+  return (p == "/" ? "" : p) + "/" + id;
+}
+
+int PauseOomScoreAdj(int own) {
+  if (own <= kWantedPauseOomScoreAdj) return kWantedPauseOomScoreAdj;
+  static std::once_flag logged;
+  std::call_once(logged, [own] {
+    spdlog::info("pause processes get oom_score_adj {} (berthd's own) instead of {}: lowering it needs "
+                 "CAP_SYS_RESOURCE",
+                 own, kWantedPauseOomScoreAdj);
+  });
+  return own;
+}
+
+int OwnOomScoreAdj() {
+  std::ifstream in("/proc/self/oom_score_adj");
+  int v = 0;
+  if (!(in >> v)) return 0;
+  return v;
+}
+
+nlohmann::json BuildSandboxSpec(const SandboxSpecInput& in) {
+  const Sandbox& sb = in.sandbox;
+  json linux_ = {
+      {"namespaces", Namespaces(sb)},
+      {"cgroupsPath", sb.cgroups_path},
+      {"resources", {{"devices", json::array({{{"allow", false}, {"access", "rwm"}}})}}},
+      {"maskedPaths",
+       {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+        "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"}},
+      {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}},
+  };
+  if (!sb.sysctls.empty()) linux_["sysctl"] = sb.sysctls;
+
+  json spec = {{"ociVersion", "1.0.2"},
+               {"process", Process(in.oom_score_adj)},
+               {"root", {{"path", in.rootfs}, {"readonly", true}}},
+               {"mounts", DefaultMounts(sb)},
+               {"annotations", {{"io.kubernetes.cri.container-type", "sandbox"},
+                                {"io.kubernetes.cri.sandbox-id", sb.id},
+                                {"io.kubernetes.cri.sandbox-name", sb.name},
+                                {"io.kubernetes.cri.sandbox-namespace", sb.pod_namespace},
+                                {"io.kubernetes.cri.sandbox-uid", sb.uid}}},
+               {"linux", std::move(linux_)}};
+  // A hostname needs a UTS namespace of its own; with host network the pod has the host's.
+  if (!sb.host_network()) spec["hostname"] = sb.hostname;
+  return spec;
+}
+
+}  // namespace berth::pod

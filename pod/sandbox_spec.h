@@ -1,0 +1,43 @@
+#pragma once
+// The OCI runtime spec (config.json, as runc 1.1 reads it) of a sandbox's
+// pause container. Pure functions of the sandbox record, unit-tested.
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+
+#include "config/config.h"
+#include "pod/sandbox.h"
+
+namespace berth::pod {
+
+// Only namespaced sysctls are allowed: kernel.shm*, kernel.msg*, kernel.sem,
+// fs.mqueue.* (not with host IPC) and net.* (not with host network).
+// Throws INVALID_ARGUMENT naming the first sysctl refused.
+void ValidateSysctls(const std::map<std::string, std::string>& sysctls, const NamespaceOptions& ns);
+
+// The spec's cgroupsPath for a sandbox.
+//   cgroupfs: "<parent>/<id>"; empty parent: "/berth/<id>".
+//   systemd:  "<parent slice>:berth:<id>" (runc's slice:prefix:name form);
+//             empty parent: "system.slice:berth:<id>".
+// Throws INVALID_ARGUMENT when the parent's style does not match the manager
+// (a ".slice" name with cgroupfs, a path with systemd).
+std::string SandboxCgroupsPath(config::CgroupManager manager, const std::string& cgroup_parent, const std::string& id);
+
+// The pause process wants -998 (it is the last thing to kill), but a process
+// cannot go below its parent's value without CAP_SYS_RESOURCE, so it gets
+// max(-998, own); logs once when it had to clamp.
+int PauseOomScoreAdj(int own_oom_score_adj);
+// berthd's own /proc/self/oom_score_adj (0 if unreadable).
+int OwnOomScoreAdj();
+
+struct SandboxSpecInput {
+  const Sandbox& sandbox;   // ns options, hostname, sysctls, cgroups_path, netns_path, shm_path
+  std::string rootfs;       // the pause rootfs
+  int oom_score_adj = 0;
+};
+
+nlohmann::json BuildSandboxSpec(const SandboxSpecInput& in);
+
+}  // namespace berth::pod

@@ -1,0 +1,13 @@
+// RemovePodSandbox: stops the pod if needed and removes everything of it; an
+// unknown id is not an error (CRI).
+#include "server/rpc.h"
+#include "server/runtime_service.h"
+
+namespace berth::server {
+
+grpc::Status RuntimeService::RemovePodSandbox(grpc::ServerContext*, const runtime::v1::RemovePodSandboxRequest* req,
+                                              runtime::v1::RemovePodSandboxResponse*) {
+  return RunRpc("RemovePodSandbox", [&] { sandboxes_.Remove(req->pod_sandbox_id()); });
+}
+
+}  // namespace berth::server

@@ -1,0 +1,74 @@
+#include "storage/fs.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "cri/error.h"
+
+namespace berth::storage {
+namespace fs = std::filesystem;
+
+void UniqueFd::reset(int fd) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+}
+
+void SyncDir(const std::string& dir) {
+  UniqueFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!d) throw SysError("open dir " + dir);
+  if (::fsync(d.get()) != 0) throw SysError("fsync dir " + dir);
+}
+
+void WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
+  const std::string dir = fs::path(path).parent_path().string();
+  std::string tmp = path + ".tmp-XXXXXX";
+  UniqueFd fd(::mkostemp(tmp.data(), O_CLOEXEC));
+  if (!fd) throw SysError("create temp file for " + path);
+  auto fail = [&](const std::string& what) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return SysError(what + " " + tmp, err);
+  };
+  for (size_t off = 0; off < data.size();) {
+    ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw fail("write");
+    off += static_cast<size_t>(n);
+  }
+  if (::fchmod(fd.get(), mode) != 0) throw fail("fchmod");
+  if (::fsync(fd.get()) != 0) throw fail("fsync");
+  fd.reset();
+  if (::rename(tmp.c_str(), path.c_str()) != 0) throw fail("rename to " + path + " from");
+  SyncDir(dir.empty() ? "." : dir);
+}
+
+std::string ReadFile(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) throw NotFound(path + " does not exist");
+    throw SysError("open " + path);
+  }
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw SysError("read " + path);
+    if (n == 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+void MakeDirs(const std::string& path, mode_t mode) {
+  std::string cur;
+  for (const auto& part : fs::path(path)) {
+    cur = (fs::path(cur) / part).string();
+    if (cur == "/") continue;
+    if (::mkdir(cur.c_str(), mode) != 0 && errno != EEXIST) throw SysError("mkdir " + cur);
+  }
+}
+
+}  // namespace berth::storage

@@ -1,0 +1,241 @@
+#include "storage/layer_store.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "cri/error.h"
+#include "storage/fs.h"
+#include "storage/layer_unpack.h"
+
+namespace berth::storage {
+namespace {
+namespace fs = std::filesystem;
+
+constexpr const char* kMeta = "layer.json";
+
+// A temp dir removed on scope exit unless released.
+class TempDir {
+ public:
+  explicit TempDir(std::string path) : path_(std::move(path)) {}
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    if (path_.empty()) return;
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+    if (ec) spdlog::warn("remove temp layer dir {}: {}", path_, ec.message());
+  }
+  const std::string& path() const { return path_; }
+  void release() { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
+std::string ToJson(const LayerInfo& l) {
+  nlohmann::json j{{"chain_id", l.chain_id.String()},
+                   {"diff_id", l.diff_id.String()},
+                   {"parent", l.parent ? nlohmann::json(l.parent->String()) : nlohmann::json(nullptr)},
+                   {"size", l.size}};
+  return j.dump(2) + "\n";
+}
+
+LayerInfo FromJson(const std::string& text, const std::string& path) {
+  try {
+    auto j = nlohmann::json::parse(text);
+    LayerInfo l;
+    l.chain_id = Digest::Parse(j.at("chain_id").get<std::string>());
+    l.diff_id = Digest::Parse(j.at("diff_id").get<std::string>());
+    if (!j.at("parent").is_null()) l.parent = Digest::Parse(j.at("parent").get<std::string>());
+    l.size = j.at("size").get<int64_t>();
+    return l;
+  } catch (const nlohmann::json::exception& e) {
+    throw Internal("layer record " + path + " is corrupt: " + e.what());
+  } catch (const Error& e) {
+    throw Internal("layer record " + path + " is corrupt: " + e.what());
+  }
+}
+
+// Flushes the unpacked files before the layer is published, so a crash never
+// leaves a layer dir that exists but holds unwritten content.
+void SyncFs(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) throw SysError("open " + dir);
+  if (::syncfs(fd.get()) != 0) throw SysError("syncfs " + dir);
+}
+
+}  // namespace
+
+Digest ChainID(const std::optional<Digest>& parent, const Digest& diff_id) {
+  if (!parent) return diff_id;
+  return Digest::Parse(Sha256Of(parent->String() + " " + diff_id.String()));
+}
+
+LayerStore::LayerStore(std::string root) : layers_dir_(std::move(root) + "/layers") { MakeDirs(layers_dir_, 0700); }
+
+std::string LayerStore::DiffPath(const Digest& chain_id) const { return layers_dir_ + "/" + chain_id.hex + "/diff"; }
+
+bool LayerStore::Has(const Digest& chain_id) const {
+  struct stat st {};
+  return ::stat((layers_dir_ + "/" + chain_id.hex + "/" + kMeta).c_str(), &st) == 0;
+}
+
+LayerInfo LayerStore::Get(const Digest& chain_id) const {
+  const std::string path = layers_dir_ + "/" + chain_id.hex + "/" + kMeta;
+  std::string text;
+  try {
+    text = ReadFile(path);
+  } catch (const Error& e) {
+    if (e.code() == grpc::StatusCode::NOT_FOUND) throw NotFound("layer " + chain_id.String() + " not found");
+    throw;
+  }
+  return FromJson(text, path);
+}
+
+LayerInfo LayerStore::Unpack(const std::string& blob_path, const Digest& diff_id, const std::optional<Digest>& parent) {
+  const Digest chain = ChainID(parent, diff_id);
+  if (Has(chain)) return Get(chain);
+  if (parent && !Has(*parent)) {
+    throw FailedPrecondition("layer " + chain.String() + ": parent layer " + parent->String() + " is not unpacked");
+  }
+  std::promise<LayerInfo> promise;
+  {
+    std::unique_lock lock(mu_);
+    if (auto it = inflight_.find(chain); it != inflight_.end()) {
+      auto shared = it->second;
+      lock.unlock();
+      return shared.get();
+    }
+    inflight_.emplace(chain, promise.get_future().share());
+  }
+  auto finish = [&] {
+    std::lock_guard lock(mu_);
+    inflight_.erase(chain);
+  };
+  try {
+    LayerInfo info = Has(chain) ? Get(chain) : UnpackNew(blob_path, diff_id, parent, chain);
+    finish();
+    promise.set_value(info);
+    return info;
+  } catch (...) {
+    finish();
+    promise.set_exception(std::current_exception());
+    throw;
+  }
+}
+
+LayerInfo LayerStore::UnpackNew(const std::string& blob_path, const Digest& diff_id,
+                                const std::optional<Digest>& parent, const Digest& chain) {
+  std::string tmpl = layers_dir_ + "/.tmp-" + chain.hex + "-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) throw SysError("mkdtemp for layer " + chain.String());
+  TempDir tmp(tmpl);
+  const std::string diff = tmp.path() + "/diff";
+  if (::mkdir(diff.c_str(), 0755) != 0) throw SysError("mkdir " + diff);
+  UnpackResult r = UnpackLayer(blob_path, diff);
+  if (r.diff_id != diff_id) {
+    throw FailedPrecondition("layer blob " + blob_path + ": uncompressed digest " + r.diff_id.String() +
+                             " does not match the image's diff_id " + diff_id.String());
+  }
+  LayerInfo info{chain, diff_id, parent, r.uncompressed_size};
+  WriteFileAtomic(tmp.path() + "/" + kMeta, ToJson(info));
+  SyncFs(tmp.path());
+  const std::string final_dir = layers_dir_ + "/" + chain.hex;
+  if (::rename(tmp.path().c_str(), final_dir.c_str()) != 0) {
+    // Only a leftover dir without layer.json can be in the way (Has was false).
+    if (errno != EEXIST && errno != ENOTEMPTY) throw SysError("rename " + tmp.path() + " to " + final_dir);
+    RemoveDir(final_dir);
+    if (::rename(tmp.path().c_str(), final_dir.c_str()) != 0) throw SysError("rename " + tmp.path() + " to " + final_dir);
+  }
+  tmp.release();
+  SyncDir(layers_dir_);
+  return info;
+}
+
+void LayerStore::RemoveDir(const std::string& dir) {
+  // Renamed away first: a half-removed layer never looks present.
+  std::string doomed = layers_dir_ + "/.rm-" + fs::path(dir).filename().string() + "-XXXXXX";
+  if (::mkdtemp(doomed.data()) == nullptr) throw SysError("mkdtemp for removing " + dir);
+  const std::string target = doomed + "/layer";
+  if (::rename(dir.c_str(), target.c_str()) != 0) {
+    int err = errno;
+    ::rmdir(doomed.c_str());
+    throw SysError("rename " + dir + " to " + target, err);
+  }
+  SyncDir(layers_dir_);
+  std::error_code ec;
+  fs::remove_all(doomed, ec);
+  if (ec) throw SysError("remove " + doomed, ec.value());
+}
+
+bool LayerStore::Remove(const Digest& chain_id) {
+  const std::string dir = layers_dir_ + "/" + chain_id.hex;
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) return false;
+    throw SysError("lstat " + dir);
+  }
+  RemoveDir(dir);
+  return true;
+}
+
+std::vector<LayerInfo> LayerStore::List() const {
+  std::vector<LayerInfo> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(layers_dir_, ec)) {
+    const std::string name = e.path().filename().string();
+    if (!Digest::Valid("sha256:" + name)) continue;  // temp and removal dirs
+    try {
+      out.push_back(Get(Digest::Parse("sha256:" + name)));
+    } catch (const Error& err) {
+      spdlog::warn("layer dir {}: {}", e.path().string(), err.what());
+    }
+  }
+  if (ec) throw SysError("list " + layers_dir_, ec.value());
+  return out;
+}
+
+void LayerStore::CleanPartial() {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(layers_dir_, ec)) {
+    const std::string name = e.path().filename().string();
+    bool partial = name.starts_with(".tmp-") || name.starts_with(".rm-");
+    // A chain dir without layer.json was never published (or was half-removed by hand).
+    if (!partial && Digest::Valid("sha256:" + name) && !Has(Digest::Parse("sha256:" + name))) partial = true;
+    if (!partial) continue;
+    spdlog::info("removing partial layer dir {}", e.path().string());
+    std::error_code rm_ec;
+    fs::remove_all(e.path(), rm_ec);
+    if (rm_ec) throw SysError("remove " + e.path().string(), rm_ec.value());
+  }
+  if (ec) throw SysError("list " + layers_dir_, ec.value());
+}
+
+LayerStore::Usage LayerStore::DiskUsage() const {
+  Usage usage;
+  std::set<std::pair<dev_t, ino_t>> seen;  // hard-linked inodes, counted once
+  auto count = [&](const std::string& path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return;  // removed while walking
+    if (st.st_nlink > 1 && !seen.emplace(st.st_dev, st.st_ino).second) return;
+    usage.inodes++;
+    usage.bytes += static_cast<uint64_t>(st.st_blocks) * 512;
+  };
+  count(layers_dir_);
+  std::error_code ec;
+  fs::recursive_directory_iterator it(layers_dir_, fs::directory_options::skip_permission_denied, ec);
+  if (ec) throw SysError("walk " + layers_dir_, ec.value());
+  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    count(it->path().string());
+  }
+  if (ec && ec != std::errc::no_such_file_or_directory) throw SysError("walk " + layers_dir_, ec.value());
+  return usage;
+}
+
+}  // namespace berth::storage

@@ -1,0 +1,74 @@
+#pragma once
+// Unpacked layers, one dir per chain id: <root>/layers/<chain hex>/ holding
+// diff/ (the content, an overlayfs lowerdir) and layer.json
+// {chain_id, diff_id, parent, size}. A layer dir only appears (atomic rename)
+// once its content was unpacked and its diff_id verified.
+
+#include <cstdint>
+#include <future>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/digest.h"
+
+namespace berth::storage {
+
+struct LayerInfo {
+  Digest chain_id;
+  Digest diff_id;
+  std::optional<Digest> parent;  // chain id of the layer below; none for the bottom layer
+  int64_t size = 0;              // uncompressed tar size
+};
+
+// OCI image spec: ChainID(L0) = DiffID(L0);
+// ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)).
+Digest ChainID(const std::optional<Digest>& parent, const Digest& diff_id);
+
+class LayerStore {
+ public:
+  // Creates <root>/layers as needed.
+  explicit LayerStore(std::string root);
+
+  // Unpacks the (compressed) layer blob on top of `parent` (which must be
+  // stored: FAILED_PRECONDITION otherwise). Verifies the diff_id
+  // (FAILED_PRECONDITION naming both digests on mismatch; nothing kept).
+  // Returns at once if the layer exists; concurrent calls for the same chain
+  // id unpack once and share the outcome.
+  LayerInfo Unpack(const std::string& blob_path, const Digest& diff_id, const std::optional<Digest>& parent);
+
+  bool Has(const Digest& chain_id) const;
+  // NOT_FOUND if absent.
+  LayerInfo Get(const Digest& chain_id) const;
+  // The layer's diff/ dir (whether or not it exists).
+  std::string DiffPath(const Digest& chain_id) const;
+  // Every stored layer (dirs with an unreadable layer.json are skipped and logged).
+  std::vector<LayerInfo> List() const;
+  // Removes a layer; returns false if it was not there. Renames the dir away
+  // first so a half-removed layer is never seen as present.
+  bool Remove(const Digest& chain_id);
+  // Removes temp dirs of unpacks or removals interrupted by a crash (call at start).
+  void CleanPartial();
+
+  struct Usage {
+    uint64_t bytes = 0;   // st_blocks * 512 of every inode, hard links counted once
+    uint64_t inodes = 0;
+  };
+  // Walks <root>/layers with lstat (symlinks not followed).
+  Usage DiskUsage() const;
+
+  const std::string& dir() const { return layers_dir_; }
+
+ private:
+  LayerInfo UnpackNew(const std::string& blob_path, const Digest& diff_id, const std::optional<Digest>& parent,
+                      const Digest& chain);
+  void RemoveDir(const std::string& dir);
+
+  std::string layers_dir_;  // <root>/layers
+  std::mutex mu_;
+  std::map<Digest, std::shared_future<LayerInfo>> inflight_;
+};
+
+}  // namespace berth::storage

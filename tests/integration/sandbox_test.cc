@@ -1,0 +1,429 @@
+// Pod sandboxes through the CRI against a real berthd, runc, berth-conmon,
+// berth-pause and CNI plugins (bridge + host-local). Each test has its own
+// bridge (berthpod<N>) and subnet (10.198.<N>.0/24), so ctest -j can run them
+// side by side; host-local's dataDir is in the test's own dir.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "tests/integration/berthd_harness.h"
+
+namespace berth::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using runtime::v1::PodSandboxStatusResponse;
+
+// Runs a shell command; returns {exit code, stdout+stderr}.
+std::pair<int, std::string> Sh(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return {-1, ""};
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  int st = ::pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool ProcessAlive(pid_t pid) {
+  // A zombie is dead for our purpose, but it must have been reaped too: check /proc.
+  return pid > 0 && fs::exists("/proc/" + std::to_string(pid));
+}
+
+constexpr const char* kCgroupParent = "/berthpodtest";
+
+class SandboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (runc, network namespaces, mounts, cgroups)";
+  }
+
+  // Starts berthd with a bridge network berthpod<n> on 10.198.<n>.0/24. `extra_plugin`
+  // (if any) is appended to the chain.
+  void StartBerthd(int n, json extra_plugin = nullptr, std::vector<std::string> extra_args = {}) {
+    bridge_ = "berthpod" + std::to_string(n);
+    subnet_prefix_ = "10.198." + std::to_string(n) + ".";
+    json plugins = json::array({{{"type", "bridge"},
+                                 {"bridge", bridge_},
+                                 {"isGateway", true},
+                                 {"ipam",
+                                  {{"type", "host-local"},
+                                   {"ranges", {{{{"subnet", subnet_prefix_ + "0/24"}}}}},
+                                   {"dataDir", ipam_dir()}}}}});
+    if (!extra_plugin.is_null()) plugins.push_back(extra_plugin);
+    json conf = {{"cniVersion", "1.0.0"}, {"name", net_name()}, {"plugins", plugins}};
+    Berthd::Options o;
+    o.cni_conflist = conf.dump(2);
+    o.extra_args = std::move(extra_args);
+    berthd_ = std::make_unique<Berthd>(std::move(o));
+  }
+
+  void TearDown() override {
+    if (berthd_ && berthd_->running()) {
+      // Whatever a failed test left: stop and remove every pod.
+      runtime::v1::ListPodSandboxResponse list;
+      berthd_->runtime().ListPodSandbox(Ctx().get(), {}, &list);
+      for (const auto& p : list.items()) {
+        runtime::v1::RemovePodSandboxRequest r;
+        r.set_pod_sandbox_id(p.id());
+        runtime::v1::RemovePodSandboxResponse resp;
+        berthd_->runtime().RemovePodSandbox(Ctx(60).get(), r, &resp);
+      }
+      berthd_->Stop();
+    }
+    // berthd makes the pin dir a mount point of its own (as `ip netns` does); it outlives berthd.
+    if (berthd_) ::umount2((run_root() + "/netns").c_str(), MNT_DETACH);
+    berthd_.reset();
+    if (!bridge_.empty()) Sh("ip link del " + bridge_);
+    for (const char* ctrl :
+         {"memory", "cpu", "cpuacct", "pids", "blkio", "devices", "freezer", "cpuset", "systemd", "unified"}) {
+      ::rmdir((std::string("/sys/fs/cgroup/") + ctrl + kCgroupParent).c_str());  // busy while another test runs
+    }
+  }
+
+  std::string ipam_dir() const { return work_ / "ipam"; }
+  std::string net_name() const { return "net-" + bridge_; }
+  std::string ipam_file(const std::string& ip) const { return ipam_dir() + "/" + net_name() + "/" + ip; }
+  std::string run_root() const { return berthd_->dir() / "run"; }
+
+  runtime::v1::RunPodSandboxRequest PodRequest(const std::string& name) {
+    runtime::v1::RunPodSandboxRequest req;
+    auto* c = req.mutable_config();
+    c->mutable_metadata()->set_name(name);
+    c->mutable_metadata()->set_namespace_("sandbox-test");
+    c->mutable_metadata()->set_uid("uid-" + name);
+    c->set_hostname(name);
+    (*c->mutable_labels())["test"] = "sandbox";
+    c->mutable_linux()->set_cgroup_parent(kCgroupParent);
+    c->mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(runtime::v1::CONTAINER);
+    return req;
+  }
+
+  grpc::Status Run(const runtime::v1::RunPodSandboxRequest& req, std::string* id) {
+    runtime::v1::RunPodSandboxResponse resp;
+    auto st = berthd_->runtime().RunPodSandbox(Ctx(120).get(), req, &resp);
+    *id = resp.pod_sandbox_id();
+    return st;
+  }
+
+  std::string MustRun(const runtime::v1::RunPodSandboxRequest& req) {
+    std::string id;
+    auto st = Run(req, &id);
+    EXPECT_TRUE(st.ok()) << st.error_message() << "\n" << berthd_->log();
+    EXPECT_EQ(id.size(), 64u);
+    return id;
+  }
+
+  PodSandboxStatusResponse Status(const std::string& id, grpc::Status* st_out = nullptr) {
+    runtime::v1::PodSandboxStatusRequest req;
+    req.set_pod_sandbox_id(id);
+    req.set_verbose(true);
+    PodSandboxStatusResponse resp;
+    auto st = berthd_->runtime().PodSandboxStatus(Ctx().get(), req, &resp);
+    if (st_out) {
+      *st_out = st;
+    } else {
+      EXPECT_TRUE(st.ok()) << st.error_message();
+    }
+    return resp;
+  }
+
+  json Info(const std::string& id) {
+    auto resp = Status(id);
+    return json::parse(resp.info().at("info"));
+  }
+
+  pid_t PausePid(const std::string& id) { return Info(id).at("pid").get<pid_t>(); }
+
+  grpc::Status Stop(const std::string& id) {
+    runtime::v1::StopPodSandboxRequest req;
+    req.set_pod_sandbox_id(id);
+    runtime::v1::StopPodSandboxResponse resp;
+    return berthd_->runtime().StopPodSandbox(Ctx(60).get(), req, &resp);
+  }
+
+  grpc::Status Remove(const std::string& id) {
+    runtime::v1::RemovePodSandboxRequest req;
+    req.set_pod_sandbox_id(id);
+    runtime::v1::RemovePodSandboxResponse resp;
+    return berthd_->runtime().RemovePodSandbox(Ctx(60).get(), req, &resp);
+  }
+
+  std::vector<runtime::v1::PodSandbox> List() {
+    runtime::v1::ListPodSandboxResponse resp;
+    auto st = berthd_->runtime().ListPodSandbox(Ctx().get(), {}, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return {resp.items().begin(), resp.items().end()};
+  }
+
+  // Nothing of the pod is left: mounts, netns pin, cgroup, IP, process, files.
+  void ExpectGone(const std::string& id, pid_t pause_pid, const std::string& ip) {
+    EXPECT_EQ(Slurp("/proc/self/mountinfo").find(id), std::string::npos) << "a mount of pod " << id << " is left";
+    EXPECT_FALSE(fs::exists(run_root() + "/netns/" + id));
+    EXPECT_FALSE(fs::exists(run_root() + "/sandboxes/" + id));
+    EXPECT_FALSE(fs::exists(berthd_->dir() / ("root/sandboxes/" + id)));
+    EXPECT_FALSE(fs::exists(std::string("/sys/fs/cgroup/memory") + kCgroupParent + "/" + id));
+    EXPECT_FALSE(fs::exists(std::string("/sys/fs/cgroup/pids") + kCgroupParent + "/" + id));
+    if (!ip.empty()) {
+      EXPECT_FALSE(fs::exists(ipam_file(ip))) << ip << " still allocated";
+    }
+    EXPECT_FALSE(ProcessAlive(pause_pid)) << "pause pid " << pause_pid;
+    auto [rc, out] = Sh("runc --root " + run_root() + "/runtimes/runc list -q");
+    EXPECT_EQ(out.find(id), std::string::npos) << out;
+  }
+
+  TempDir work_;
+  std::unique_ptr<Berthd> berthd_;
+  std::string bridge_, subnet_prefix_;
+};
+
+TEST_F(SandboxTest, RunsReadyWithAnIpAndStopAndRemoveAreIdempotent) {
+  StartBerthd(1);
+  const std::string id = MustRun(PodRequest("web"));
+  auto resp = Status(id);
+  EXPECT_EQ(resp.status().state(), runtime::v1::SANDBOX_READY);
+  EXPECT_EQ(resp.status().metadata().name(), "web");
+  EXPECT_EQ(resp.status().labels().at("test"), "sandbox");
+  EXPECT_EQ(resp.status().runtime_handler(), "runc");
+  EXPECT_GT(resp.status().created_at(), 0);
+  const std::string ip = resp.status().network().ip();
+  EXPECT_TRUE(ip.starts_with(subnet_prefix_)) << ip;
+  EXPECT_TRUE(fs::exists(ipam_file(ip)));
+  const json info = json::parse(resp.info().at("info"));
+  const pid_t pid = info.at("pid").get<pid_t>();
+  ASSERT_TRUE(ProcessAlive(pid));
+  EXPECT_EQ(Trim(Slurp("/proc/" + std::to_string(pid) + "/cmdline").c_str()), "/pause");
+  EXPECT_EQ(info.at("runtimeSpec").at("process").at("user").at("uid"), 65535);
+  // The pause process lives in the pinned netns.
+  struct stat pin{}, ns{};
+  ASSERT_EQ(::stat((run_root() + "/netns/" + id).c_str(), &pin), 0);
+  ASSERT_EQ(::stat(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), &ns), 0);
+  EXPECT_EQ(pin.st_ino, ns.st_ino);
+  EXPECT_TRUE(fs::exists(std::string("/sys/fs/cgroup/memory") + kCgroupParent + "/" + id));
+
+  // Same name/namespace/uid/attempt again: ALREADY_EXISTS naming the sandbox.
+  std::string dup;
+  auto st = Run(PodRequest("web"), &dup);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_NE(st.error_message().find(id), std::string::npos) << st.error_message();
+
+  ASSERT_TRUE(Stop(id).ok());
+  auto stopped = Status(id);
+  EXPECT_EQ(stopped.status().state(), runtime::v1::SANDBOX_NOTREADY);
+  EXPECT_FALSE(ProcessAlive(pid));
+  EXPECT_FALSE(fs::exists(ipam_file(ip)));
+  EXPECT_TRUE(Stop(id).ok());
+  EXPECT_TRUE(Remove(id).ok());
+  EXPECT_TRUE(Remove(id).ok());
+  EXPECT_TRUE(Stop(id).ok());
+  grpc::Status gone;
+  Status(id, &gone);
+  EXPECT_EQ(gone.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(List().empty());
+  ExpectGone(id, pid, ip);
+}
+
+TEST_F(SandboxTest, RemoveOfARunningPodCleansEverything) {
+  StartBerthd(2);
+  const std::string id = MustRun(PodRequest("api"));
+  const pid_t pid = PausePid(id);
+  const std::string ip = Status(id).status().network().ip();
+  ASSERT_TRUE(Remove(id).ok());
+  ExpectGone(id, pid, ip);
+}
+
+TEST_F(SandboxTest, TwoPodsReachEachOther) {
+  StartBerthd(3);
+  const std::string a = MustRun(PodRequest("a")), b = MustRun(PodRequest("b"));
+  const std::string ip_a = Status(a).status().network().ip(), ip_b = Status(b).status().network().ip();
+  EXPECT_NE(ip_a, ip_b);
+  auto [rc, out] = Sh("nsenter --net=" + run_root() + "/netns/" + a + " busybox ping -c 1 -W 5 " + ip_b);
+  EXPECT_EQ(rc, 0) << out;
+  auto [rc2, out2] = Sh("nsenter --net=" + run_root() + "/netns/" + b + " busybox ping -c 1 -W 5 " + ip_a);
+  EXPECT_EQ(rc2, 0) << out2;
+}
+
+TEST_F(SandboxTest, HostNetworkPodSeesTheHostsInterfaces) {
+  StartBerthd(4);
+  auto req = PodRequest("hostnet");
+  req.mutable_config()->mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_network(
+      runtime::v1::NODE);
+  const std::string id = MustRun(req);
+  auto resp = Status(id);
+  EXPECT_EQ(resp.status().state(), runtime::v1::SANDBOX_READY);
+  EXPECT_EQ(resp.status().network().ip(), "");
+  EXPECT_EQ(resp.status().linux().namespaces().options().network(), runtime::v1::NODE);
+  const pid_t pid = PausePid(id);
+  EXPECT_EQ(fs::read_symlink("/proc/" + std::to_string(pid) + "/ns/net"), fs::read_symlink("/proc/self/ns/net"));
+  auto [rc, links] = Sh("nsenter -t " + std::to_string(pid) + " -n ip -o link show | cut -d: -f2 | sort");
+  auto [rc2, host_links] = Sh("ip -o link show | cut -d: -f2 | sort");
+  EXPECT_EQ(rc, 0) << links;
+  EXPECT_EQ(links, host_links);
+  EXPECT_FALSE(fs::exists(run_root() + "/netns/" + id));
+  ASSERT_TRUE(Remove(id).ok());
+  ExpectGone(id, pid, "");
+}
+
+TEST_F(SandboxTest, DnsConfigAndHostname) {
+  StartBerthd(5);
+  auto req = PodRequest("dns");
+  req.mutable_config()->set_hostname("dns-host-0");
+  auto* dns = req.mutable_config()->mutable_dns_config();
+  dns->add_servers("10.96.0.10");
+  dns->add_searches("sandbox-test.svc.cluster.local");
+  dns->add_options("ndots:5");
+  const std::string id = MustRun(req);
+  const std::string dir = run_root() + "/sandboxes/" + id;
+  EXPECT_EQ(Slurp(dir + "/resolv.conf"),
+            "search sandbox-test.svc.cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n");
+  EXPECT_EQ(Slurp(dir + "/hostname"), "dns-host-0\n");
+  const std::string ip = Status(id).status().network().ip();
+  EXPECT_NE(Slurp(dir + "/hosts").find(ip + "\tdns-host-0"), std::string::npos) << Slurp(dir + "/hosts");
+  auto [rc, name] = Sh("nsenter -t " + std::to_string(PausePid(id)) + " -u hostname");
+  EXPECT_EQ(rc, 0) << name;
+  EXPECT_EQ(Trim(name), "dns-host-0");
+  // The pod's /dev/shm is a tmpfs of its own.
+  EXPECT_NE(Slurp("/proc/self/mountinfo").find(dir + "/shm"), std::string::npos);
+}
+
+TEST_F(SandboxTest, NamespacedSysctlsAreAppliedNodeLevelOnesRefused) {
+  StartBerthd(6);
+  auto req = PodRequest("sysctl");
+  auto& sysctls = *req.mutable_config()->mutable_linux()->mutable_sysctls();
+  sysctls["net.ipv4.ip_unprivileged_port_start"] = "81";
+  sysctls["kernel.shmmni"] = "1234";
+  const std::string id = MustRun(req);
+  const std::string pid = std::to_string(PausePid(id));
+  auto [rc, port] = Sh("nsenter -t " + pid + " -n cat /proc/sys/net/ipv4/ip_unprivileged_port_start");
+  EXPECT_EQ(Trim(port), "81");
+  auto [rc2, shm] = Sh("nsenter -t " + pid + " -i cat /proc/sys/kernel/shmmni");
+  EXPECT_EQ(Trim(shm), "1234");
+  EXPECT_NE(Trim(Slurp("/proc/sys/kernel/shmmni")), "1234");  // the host's is untouched
+
+  auto bad = PodRequest("sysctl-bad");
+  (*bad.mutable_config()->mutable_linux()->mutable_sysctls())["kernel.panic"] = "5";
+  std::string bad_id;
+  auto st = Run(bad, &bad_id);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("kernel.panic"), std::string::npos) << st.error_message();
+  EXPECT_EQ(List().size(), 1u);
+}
+
+TEST_F(SandboxTest, UnknownRuntimeHandlerIsRefusedByName) {
+  StartBerthd(7);
+  auto req = PodRequest("handler");
+  req.set_runtime_handler("no-such-runtime");
+  std::string id;
+  auto st = Run(req, &id);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("no-such-runtime"), std::string::npos) << st.error_message();
+}
+
+TEST_F(SandboxTest, AFailingCniPluginFailsTheRunAndLeaksNothing) {
+  // A plugin after bridge that refuses ADD: bridge's address must be given back.
+  fs::create_directories(work_ / "bin");
+  const std::string plugin = work_.Write("bin/berth-refuse",
+                                         "#!/bin/sh\n"
+                                         "cat >/dev/null\n"
+                                         "case \"$CNI_COMMAND\" in\n"
+                                         "ADD) echo '{\"cniVersion\":\"1.0.0\",\"code\":100,"
+                                         "\"msg\":\"berth test plugin refuses pods\"}'; exit 1;;\n"
+                                         "VERSION) echo '{\"cniVersion\":\"1.0.0\",\"supportedVersions\":[\"1.0.0\"]}';;\n"
+                                         "esac\n"
+                                         "exit 0\n");
+  fs::permissions(plugin, fs::perms::owner_all);
+  StartBerthd(8, {{"type", "berth-refuse"}},
+              {"--cni-bin-dir", "/usr/lib/cni", "--cni-bin-dir", work_ / "bin"});
+  std::string id;
+  auto st = Run(PodRequest("refused"), &id);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.error_message().find("berth test plugin refuses pods"), std::string::npos) << st.error_message();
+  EXPECT_TRUE(List().empty());
+  std::error_code ec;
+  EXPECT_TRUE(fs::is_empty(run_root() + "/netns", ec) || !fs::exists(run_root() + "/netns"));
+  EXPECT_TRUE(fs::is_empty(run_root() + "/sandboxes", ec) || !fs::exists(run_root() + "/sandboxes"));
+  EXPECT_TRUE(fs::is_empty(berthd_->dir() / "root/sandboxes", ec) || !fs::exists(berthd_->dir() / "root/sandboxes"));
+  const std::string mounts = Slurp("/proc/self/mountinfo");
+  EXPECT_EQ(mounts.find(run_root() + "/netns/"), std::string::npos) << "a netns pin is left mounted";
+  EXPECT_EQ(mounts.find(run_root() + "/sandboxes/"), std::string::npos) << "a pod mount is left";
+  // host-local keeps one file per allocated address (plus its lock and last_reserved_ip).
+  for (const auto& e : fs::directory_iterator(ipam_dir() + "/" + net_name(), ec)) {
+    const std::string name = e.path().filename().string();
+    EXPECT_FALSE(name.starts_with(subnet_prefix_)) << "address " << name << " still allocated";
+  }
+}
+
+TEST_F(SandboxTest, SurvivesBerthdKill9AndReleasesIpsOnStop) {
+  StartBerthd(9);
+  const std::string a = MustRun(PodRequest("p1")), b = MustRun(PodRequest("p2"));
+  const std::string ip_a = Status(a).status().network().ip(), ip_b = Status(b).status().network().ip();
+  const pid_t pid_a = PausePid(a);
+  berthd_->Stop(SIGKILL);
+  berthd_->Start();
+  auto pods = List();
+  ASSERT_EQ(pods.size(), 2u);
+  for (const auto& p : pods) EXPECT_EQ(p.state(), runtime::v1::SANDBOX_READY) << p.id();
+  EXPECT_EQ(Status(a).status().network().ip(), ip_a);
+  EXPECT_EQ(Status(b).status().network().ip(), ip_b);
+  EXPECT_TRUE(ProcessAlive(pid_a));
+  ASSERT_TRUE(Stop(a).ok());
+  ASSERT_TRUE(Stop(b).ok());
+  EXPECT_FALSE(fs::exists(ipam_file(ip_a)));
+  EXPECT_FALSE(fs::exists(ipam_file(ip_b)));
+  EXPECT_FALSE(ProcessAlive(pid_a));
+  ASSERT_TRUE(Remove(a).ok());
+  ASSERT_TRUE(Remove(b).ok());
+  ExpectGone(a, pid_a, ip_a);
+}
+
+TEST_F(SandboxTest, RestartCleansUpWhatACrashLeftWithoutARecord) {
+  StartBerthd(10);
+  const std::string id = MustRun(PodRequest("orphan"));
+  const pid_t pid = PausePid(id);
+  const std::string ip = Status(id).status().network().ip();
+  berthd_->Stop(SIGKILL);
+  // As if berthd had died before persisting the record.
+  fs::remove_all(berthd_->dir() / ("root/sandboxes/" + id));
+  berthd_->Start();
+  EXPECT_TRUE(List().empty());
+  ExpectGone(id, pid, ip);
+}
+
+TEST_F(SandboxTest, PodLevelPidSharingMakesPausePid1OfItsNamespace) {
+  StartBerthd(11);
+  auto req = PodRequest("sharedpid");
+  req.mutable_config()->mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(
+      runtime::v1::POD);
+  const std::string id = MustRun(req);
+  const pid_t pid = PausePid(id);
+  EXPECT_NE(fs::read_symlink("/proc/" + std::to_string(pid) + "/ns/pid"), fs::read_symlink("/proc/self/ns/pid"));
+  const std::string status = Slurp("/proc/" + std::to_string(pid) + "/status");
+  EXPECT_NE(status.find("NSpid:\t" + std::to_string(pid) + "\t1\n"), std::string::npos) << status;
+  // Without it, pause stays in berthd's PID namespace.
+  const std::string other = MustRun(PodRequest("ownpid"));
+  EXPECT_EQ(fs::read_symlink("/proc/" + std::to_string(PausePid(other)) + "/ns/pid"),
+            fs::read_symlink("/proc/self/ns/pid"));
+}
+
+}  // namespace
+}  // namespace berth::testing
