@@ -160,7 +160,30 @@ std::string Puller::Pull(std::string_view user_ref, const Credentials& creds) {
     }
   }
 
-  auto guard = images_.Protect();
+  ImageRecord stored;
+  try {
+    stored = PullNew(ref, tag, creds);
+  } catch (...) {
+    CollectAfterFailure(ref);
+    throw;
+  }
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  spdlog::info("pulled {} as {} ({} layers, {} bytes, {} ms)", ref.String(), stored.id, stored.chain_ids.size(),
+               stored.size, ms.count());
+  return stored.id;
+}
+
+// A failed pull leaves nothing: what it stored that no image names goes.
+void Puller::CollectAfterFailure(const Reference& ref) {
+  try {
+    images_.GarbageCollect();
+  } catch (const std::exception& e) {
+    spdlog::warn("pull {} failed; cleaning up after it: {}", ref.String(), e.what());
+  }
+}
+
+ImageRecord Puller::PullNew(const Reference& ref, const std::string& tag, const Credentials& creds) {
+  auto guard = images_.Protect();  // released before CollectAfterFailure runs
   Target t = Resolve(ref, creds, guard);
   ImageRecord rec;
   rec.id = t.manifest.config.digest;
@@ -173,12 +196,7 @@ std::string Puller::Pull(std::string_view user_ref, const Credentials& creds) {
   rec.config_json = std::move(t.config_body);
   rec.pinned = pinned_refs_.contains(ref.String()) || (!tag.empty() && pinned_refs_.contains(tag));
   SetUserFromConfig(rec);
-  ImageRecord stored = images_.Add(std::move(rec));
-
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-  spdlog::info("pulled {} as {} ({} layers, {} bytes, {} ms)", ref.String(), stored.id, stored.chain_ids.size(),
-               stored.size, ms.count());
-  return stored.id;
+  return images_.Add(std::move(rec));
 }
 
 }  // namespace berth::image

@@ -30,6 +30,8 @@ class Puller {
 
  private:
   struct Target;  // the resolved image manifest and what it names
+  ImageRecord PullNew(const Reference& ref, const std::string& tag, const Credentials& creds);
+  void CollectAfterFailure(const Reference& ref);
   Target Resolve(const Reference& ref, const Credentials& creds, ImageStore::Protection& guard);
   std::string ManifestBody(const Reference& ref, const std::string& digest, const Credentials& creds,
                            std::string* media_type);

@@ -247,6 +247,28 @@ TEST_F(ImagePull, BadReferencesAndMissingImagesGetClearErrors) {
   EXPECT_FALSE(Status(d, "busybox").has_image());
 }
 
+TEST(ImagePullCorrupt, ABlobCorruptedInTheRegistryIsRefusedAndNothingStays) {
+  TestRegistry reg;  // its own storage: the damage must not reach other tests
+  reg.PushTestImages("test/busybox");
+  const std::string layer = ManifestBlobs("amd64")[1];
+  const fs::path data =
+      fs::path(reg.storage_dir()) / "docker/registry/v2/blobs/sha256" / layer.substr(7, 2) / layer.substr(7) / "data";
+  ASSERT_TRUE(fs::exists(data)) << data;
+  {
+    std::fstream f(data, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(1000);
+    f.write("corrupted", 9);  // same size, other bytes
+  }
+  Berthd d(WithConfig(InsecureRegistryConfig(reg.host())));
+  auto r = Pull(d, reg.host() + "/test/busybox:amd64");
+  EXPECT_FALSE(r.status.ok());
+  EXPECT_NE(r.status.error_message().find(layer), std::string::npos) << r.status.error_message();
+  EXPECT_TRUE(List(d).empty());
+  const fs::path root = d.dir().path() / "root";
+  EXPECT_EQ(DiskBytes(root / "blobs"), 0u) << "blobs of the failed pull stayed";
+  EXPECT_EQ(DiskBytes(root / "layers"), 0u) << "layers of the failed pull stayed";
+}
+
 TEST(ImagePullTls, WithTheTestCaAndRefusedWithoutIt) {
   TestRegistry::Options tls;
   tls.tls = true;

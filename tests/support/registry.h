@@ -32,6 +32,8 @@ class TestRegistry {
   std::string host() const { return "127.0.0.1:" + std::to_string(port_); }  // "127.0.0.1:PORT"
   std::string url() const { return (opts_.tls ? "https://" : "http://") + host(); }
   std::string ca_file() const { return dir_ / "ca.pem"; }  // with tls
+  // The registry's filesystem storage (docker/registry/v2/...), for tests that damage it.
+  std::string storage_dir() const { return dir_ / "data"; }
   std::string log() const;
 
   // Pushes the test images (tags latest, amd64, docker, arm64) to `repo`.
