@@ -42,6 +42,7 @@ LogWriter::LogWriter(std::string path, size_t max_line)
 
 void LogWriter::Append(std::string& out, const timespec& now, Stream stream, bool partial) {
   std::string& buf = pending_[Index(stream)];
+  if (drop_cr_ && !partial && !buf.empty() && buf.back() == '\r') buf.pop_back();
   out += FormatRecord(now, stream, partial, buf);
   buf.clear();
 }

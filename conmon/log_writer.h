@@ -39,6 +39,10 @@ class LogWriter {
   // writing to the old file and throws std::system_error.
   void Reopen();
 
+  // For a tty's output: its line discipline (ONLCR) ends lines with "\r\n";
+  // drop the '\r' so a line's content is what the program printed.
+  void DropCarriageReturns() { drop_cr_ = true; }
+
   const std::string& path() const { return path_; }
 
  private:
@@ -48,6 +52,7 @@ class LogWriter {
   size_t max_line_;
   Fd fd_;
   std::string pending_[2];  // unfinished line per stream
+  bool drop_cr_ = false;
 };
 
 }  // namespace berth::conmon

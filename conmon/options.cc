@@ -30,6 +30,10 @@ Options ParseOptions(int argc, char** argv) {
       o.stdin_open = true;
       continue;
     }
+    if (flag == "--tty") {
+      o.tty = true;
+      continue;
+    }
     if (i + 1 >= argc) throw std::invalid_argument(std::string(flag) + ": missing value");
     std::string value = argv[++i];
     if (flag == "--runtime") o.runtime = value;

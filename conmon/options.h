@@ -2,7 +2,7 @@
 // berth-conmon's command line:
 //   berth-conmon --runtime PATH [--runtime-root DIR] --id ID --bundle DIR
 //                --pid-file FILE --exit-file FILE [--log-path FILE]
-//                [--log-max-line-size BYTES] [--stdin] [--sync-fd N]
+//                [--log-max-line-size BYTES] [--stdin] [--tty] [--sync-fd N]
 
 #include <cstddef>
 #include <string>
@@ -19,6 +19,7 @@ struct Options {
   std::string log_path;      // "" = container stdio is /dev/null
   size_t log_max_line = 16 * 1024;
   bool stdin_open = false;   // keep a stdin pipe open instead of /dev/null
+  bool tty = false;          // stdio is a pty (runtime --console-socket); output is "stdout"
   int sync_fd = -1;          // where the create result is reported (-1: nowhere)
 };
 

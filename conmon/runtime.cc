@@ -21,10 +21,13 @@ std::vector<std::string> Base(const Options& o) {
 
 }  // namespace
 
-std::vector<std::string> CreateArgs(const Options& o, const std::string& runtime_log) {
+std::vector<std::string> CreateArgs(const Options& o, const std::string& runtime_log,
+                                    const std::string& console_socket) {
   auto args = Base(o);
   args.insert(args.end(), {"--log", runtime_log, "--log-format", "json", "create", "--bundle", o.bundle,
-                           "--pid-file", o.pid_file, o.id});
+                           "--pid-file", o.pid_file});
+  if (!console_socket.empty()) args.insert(args.end(), {"--console-socket", console_socket});
+  args.push_back(o.id);
   return args;
 }
 

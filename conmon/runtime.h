@@ -17,8 +17,10 @@ struct ChildStdio {
   int err = -1;
 };
 
-// `<runtime> [--root R] --log LOG --log-format json create --bundle B --pid-file P <id>`
-std::vector<std::string> CreateArgs(const Options& o, const std::string& runtime_log);
+// `<runtime> [--root R] --log LOG --log-format json create --bundle B --pid-file P
+//  [--console-socket S] <id>` (the socket only if `console_socket` is not empty)
+std::vector<std::string> CreateArgs(const Options& o, const std::string& runtime_log,
+                                    const std::string& console_socket = "");
 // `<runtime> [--root R] delete --force <id>`
 std::vector<std::string> DeleteArgs(const Options& o);
 

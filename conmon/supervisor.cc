@@ -12,6 +12,7 @@
 #include <fstream>
 #include <system_error>
 
+#include "conmon/console.h"
 #include "conmon/runtime.h"
 
 namespace berth::conmon {
@@ -84,6 +85,13 @@ int Supervisor::Run() {
 void Supervisor::SetupStdio() {
   null_.reset(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (!null_) ThrowSys("open /dev/null");
+  if (o_.tty) {  // the pty is all the container's stdio; its output is read from the master
+    if (!o_.log_path.empty()) {
+      log_.emplace(o_.log_path, o_.log_max_line);
+      log_->DropCarriageReturns();
+    }
+    return;
+  }
   if (o_.stdin_open) {
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) ThrowSys("pipe for stdin");
@@ -110,8 +118,12 @@ bool Supervisor::CreateContainer() {
   io.in = stdin_read_ ? stdin_read_.get() : null_.get();
   io.out = out_write_[0] ? out_write_[0].get() : null_.get();
   io.err = out_write_[1] ? out_write_[1].get() : null_.get();
-  pid_t runtime =
-      Spawn(CreateArgs(o_, "/proc/self/fd/" + std::to_string(runtime_log.get())), io, runtime_log.get());
+  // With --tty the runtime connects here and sends the pty master before it exits.
+  std::optional<ConsoleSocket> console;
+  if (o_.tty) console.emplace();
+  pid_t runtime = Spawn(CreateArgs(o_, "/proc/self/fd/" + std::to_string(runtime_log.get()),
+                                   console ? console->path() : ""),
+                        io, runtime_log.get());
   // The container holds its ends now; EOF on our side then means it closed them.
   stdin_read_.reset();
   out_write_[0].reset();
@@ -127,6 +139,7 @@ bool Supervisor::CreateContainer() {
     return false;
   }
   try {
+    if (console) TakeConsole(console->ReceiveMaster());
     container_ = ReadPidFile();
   } catch (const std::exception& e) {
     return Fail(e.what());
@@ -139,6 +152,15 @@ bool Supervisor::CreateContainer() {
   sync_.SendContainerPid(container_);
   sync_.Close();
   return true;
+}
+
+void Supervisor::TakeConsole(Fd master) {
+  SetDefaultWindowSize(master.get());
+  if (::fcntl(master.get(), F_SETFL, O_NONBLOCK) != 0) ThrowSys("fcntl O_NONBLOCK on the console");
+  // Read even without a log: a full pty buffer would block the container's writes.
+  out_read_[0].reset(::fcntl(master.get(), F_DUPFD_CLOEXEC, 3));
+  if (!out_read_[0]) ThrowSys("dup the console");
+  console_ = std::move(master);
 }
 
 bool Supervisor::Fail(const std::string& text) {
@@ -204,11 +226,12 @@ bool Supervisor::ReadPipe(size_t i) {
   ssize_t n = ::read(out_read_[i].get(), buf, sizeof buf);
   const Stream stream = i == 0 ? Stream::kStdout : Stream::kStderr;
   if (n > 0) {
-    log_->Write(stream, std::string_view(buf, static_cast<size_t>(n)), Now());
+    if (log_) log_->Write(stream, std::string_view(buf, static_cast<size_t>(n)), Now());
     return true;
   }
+  // A pty master reads EIO once no one holds the slave: its end of stream.
   if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-    log_->Flush(stream, Now());
+    if (log_) log_->Flush(stream, Now());
     out_read_[i].reset();
   }
   return n < 0 && errno == EINTR;

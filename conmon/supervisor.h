@@ -1,7 +1,7 @@
 #pragma once
 // berth-conmon's work for one container: run `runtime create` with the
-// container's stdio, report the result on the sync pipe, copy the
-// container's output into the CRI log, reap the container (conmon is its
+// container's stdio (pipes, or with --tty the pty the runtime sends), report
+// the result on the sync pipe, copy the container's output into the CRI log, reap the container (conmon is its
 // subreaper) and record how it ended in the exit file.
 
 #include <sys/types.h>
@@ -36,6 +36,7 @@ class Supervisor {
 
   void SetupStdio();
   bool CreateContainer();
+  void TakeConsole(Fd master);
   bool Fail(const std::string& text);  // report, clean up the runtime's state, false
   pid_t ReadPidFile() const;
   void RunToCompletion(const std::vector<std::string>& argv);
@@ -52,7 +53,9 @@ class Supervisor {
   Fd signals_;
   Fd null_;
   Fd stdin_read_, stdin_write_;  // only with --stdin: conmon holds the write end open
-  Fd out_read_[2], out_write_[2];  // container stdout, stderr (only with a log)
+  Fd out_read_[2], out_write_[2];  // container stdout, stderr (only with a log); with --tty,
+                                   // out_read_[0] is a dup of console_ (closed at EIO)
+  Fd console_;  // --tty: the pty master, open until conmon exits (closing it would hang up the tty)
   std::optional<LogWriter> log_;
   std::map<pid_t, Exit> exited_;  // reaped children not yet looked at
   pid_t container_ = 0;

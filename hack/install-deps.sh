@@ -18,6 +18,7 @@ RUNTIME_PKGS=(
 TEST_PKGS=(
   docker-registry busybox openssl curl jq python3
   containerd  # the peer hack/bench-pull.sh measures against (started by the script, never as a service)
+  conmon  # CRI-O's C monitor: hack/bench-containers.sh's RSS reference for berth-conmon (run by hand)
 )
 
 missing=()

@@ -81,6 +81,16 @@ std::vector<std::string> NeededBlobs(const ImageRecord& r) {
   return v;
 }
 
+// Deletes what CollectLocked moved to trash (called without the lock). A
+// failure is only logged: the trash is out of sight and start-up removes it.
+void DeleteTrash(const std::vector<std::string>& trash) {
+  for (const auto& path : trash) {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+    if (ec) spdlog::warn("delete trash {}: {}", path, ec.message());
+  }
+}
+
 }  // namespace
 
 void SetUserFromConfig(ImageRecord& rec) {
@@ -117,7 +127,7 @@ std::string ImageStore::RecordPath(const std::string& id) const {
 void ImageStore::Save(const ImageRecord& rec) { storage::WriteFileAtomic(RecordPath(rec.id), ToJson(rec).dump(2) + "\n", 0600); }
 
 void ImageStore::Load() {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   images_.clear();
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(images_dir_, ec)) {
@@ -152,7 +162,9 @@ void ImageStore::Load() {
     images_[rec.id] = std::move(rec);
   }
   if (ec) throw SysError("list " + images_dir_, ec.value());
-  CollectLocked();
+  auto trash = CollectLocked();
+  lock.unlock();
+  DeleteTrash(trash);
 }
 
 ImageRecord ImageStore::Add(ImageRecord rec) {
@@ -253,7 +265,7 @@ void ImageStore::Untag(std::string_view tag) {
 }
 
 bool ImageStore::Remove(std::string_view ref, const InUseFn& in_use) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   bool by_tag = false;
   std::string matched;
   const ImageRecord* r = FindLocked(ref, &by_tag, &matched);
@@ -270,11 +282,13 @@ bool ImageStore::Remove(std::string_view ref, const InUseFn& in_use) {
       throw FailedPrecondition("image " + rec.id + " is in use by container " + *container);
     }
   }
-  Delete(rec.id);
+  auto trash = Delete(rec.id);
+  lock.unlock();
+  DeleteTrash(trash);
   return true;
 }
 
-void ImageStore::Delete(std::string id) {
+std::vector<std::string> ImageStore::Delete(std::string id) {
   const std::string path = RecordPath(id);
   std::error_code ec;
   fs::remove(path, ec);
@@ -282,15 +296,17 @@ void ImageStore::Delete(std::string id) {
   storage::SyncDir(images_dir_);
   images_.erase(id);
   spdlog::info("removed image {}", id);
-  CollectLocked();
+  return CollectLocked();
 }
 
 void ImageStore::GarbageCollect() {
-  std::lock_guard lock(mu_);
-  CollectLocked();
+  std::unique_lock lock(mu_);
+  auto trash = CollectLocked();
+  lock.unlock();
+  DeleteTrash(trash);
 }
 
-void ImageStore::CollectLocked() {
+std::vector<std::string> ImageStore::CollectLocked() {
   std::set<std::string> blobs, chains;
   for (const auto& [id, rec] : images_) {
     for (const auto& b : NeededBlobs(rec)) blobs.insert(b);
@@ -300,16 +316,18 @@ void ImageStore::CollectLocked() {
     blobs.insert(pins.blobs.begin(), pins.blobs.end());
     chains.insert(pins.chain_ids.begin(), pins.chain_ids.end());
   }
+  std::vector<std::string> trash;
   for (const auto& layer : layers_.List()) {
     if (chains.contains(layer.chain_id.String())) continue;
     spdlog::info("removing unreferenced layer {}", layer.chain_id.String());
-    layers_.Remove(layer.chain_id);
+    if (auto t = layers_.MoveToTrash(layer.chain_id); !t.empty()) trash.push_back(std::move(t));
   }
   for (const auto& d : blobs_.List()) {
     if (blobs.contains(d.String())) continue;
     spdlog::info("removing unreferenced blob {}", d.String());
-    blobs_.Remove(d);
+    if (auto t = blobs_.MoveToTrash(d); !t.empty()) trash.push_back(std::move(t));
   }
+  return trash;
 }
 
 ImageStore::Protection ImageStore::Protect() {

@@ -116,10 +116,15 @@ class ImageStore {
   };
   std::string RecordPath(const std::string& id) const;
   void Save(const ImageRecord& rec);
-  void Delete(std::string id);  // by value: callers pass the id of the record it erases
+  // Drops the record; returns the trash CollectLocked made. By value: callers
+  // pass the id of the record it erases.
+  [[nodiscard]] std::vector<std::string> Delete(std::string id);
   // The image `ref` names; with `by_tag` set when it matched a repo tag (then in `tag`).
   const ImageRecord* FindLocked(std::string_view ref, bool* by_tag, std::string* tag) const;
-  void CollectLocked();
+  // Moves what no record or protection names into trash (renames, cheap) and
+  // returns the trash paths, which the caller deletes after unlocking: deleting
+  // a large layer takes seconds that must not block every other image RPC.
+  [[nodiscard]] std::vector<std::string> CollectLocked();
 
   std::string images_dir_;
   storage::BlobStore& blobs_;

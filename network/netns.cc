@@ -10,11 +10,13 @@
 #include <spdlog/spdlog.h>
 
 #include <exception>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 #include <utility>
 
 #include "cri/error.h"
+#include "storage/mount.h"
 #include "network/loopback.h"
 #include "storage/fs.h"
 
@@ -105,5 +107,11 @@ PinnedNetns::~PinnedNetns() {
 }
 
 std::string PinnedNetns::Release() { return std::exchange(path_, {}); }
+
+void PinnedNetns::ReleaseDir(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_empty(dir, ec) || ec) return;
+  storage::UnmountAll(dir, "netns pin dir");
+}
 
 }  // namespace berth::network

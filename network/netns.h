@@ -16,6 +16,9 @@ class PinnedNetns {
   static void Remove(const std::string& path);
   // True if `path` is a mounted netns pin.
   static bool IsPinned(const std::string& path);
+  // Undoes the pin dir's mount onto itself once it holds no pins (berthd
+  // shutting down with no pods left); with pins, it must stay.
+  static void ReleaseDir(const std::string& dir);
 
   PinnedNetns(PinnedNetns&& o) noexcept;
   PinnedNetns& operator=(PinnedNetns&&) = delete;

@@ -131,7 +131,7 @@ std::string ProcessResult::Describe() const {
 
 ProcessResult RunProcess(const std::string& path, const std::vector<std::string>& args,
                          const std::vector<std::string>& env, std::string_view input,
-                         std::chrono::milliseconds timeout) {
+                         std::chrono::milliseconds timeout, const std::function<void()>& on_deadline) {
   UniqueFd in = StdinFile(input);
   Pipe out = MakePipe(), err = MakePipe();
   SpawnSetup setup(in.get(), out.write.get(), err.write.get());
@@ -145,7 +145,8 @@ ProcessResult RunProcess(const std::string& path, const std::vector<std::string>
   err.write.reset();
 
   ProcessResult r;
-  const auto deadline = Clock::now() + timeout;
+  auto deadline = Clock::now() + timeout;
+  bool hook_ran = false;
   for (;;) {
     int status = 0;
     pid_t got = ::waitpid(pid, &status, WNOHANG);
@@ -157,6 +158,13 @@ ProcessResult RunProcess(const std::string& path, const std::vector<std::string>
       return r;
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0 && on_deadline && !hook_ran) {
+      hook_ran = true;
+      r.timed_out = true;
+      on_deadline();
+      deadline = Clock::now() + kDeadlineGrace;
+      continue;
+    }
     if (left.count() <= 0) {
       ::kill(-pid, SIGKILL);
       Reap(pid, r);

@@ -3,6 +3,7 @@
 // buffer, stdout/stderr captured, no other fd inherited, always reaped.
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,10 +20,13 @@ struct ProcessResult {
 };
 
 // Spawns `path` (argv = args, environment = env) in its own process group;
-// at the deadline the group is killed. Throws berth::Error if it cannot be
-// started (e.g. posix_spawn failed).
+// at the deadline the group is killed. With `on_deadline`, that is called
+// first and the process gets kDeadlineGrace to exit by itself (e.g. `runc
+// exec` after the hook killed the process it runs: runc then reaps it).
+// Throws berth::Error if it cannot be started (e.g. posix_spawn failed).
+inline constexpr std::chrono::milliseconds kDeadlineGrace{2000};
 ProcessResult RunProcess(const std::string& path, const std::vector<std::string>& args,
                          const std::vector<std::string>& env, std::string_view input,
-                         std::chrono::milliseconds timeout);
+                         std::chrono::milliseconds timeout, const std::function<void()>& on_deadline = {});
 
 }  // namespace berth::network

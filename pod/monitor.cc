@@ -33,6 +33,7 @@ std::vector<std::string> ConmonArgs(const MonitorSpec& s) {
   if (!s.runtime_root.empty()) args.insert(args.end(), {"--runtime-root", s.runtime_root});
   if (!s.log_path.empty()) args.insert(args.end(), {"--log-path", s.log_path});
   if (s.stdin_open) args.push_back("--stdin");
+  if (s.tty) args.push_back("--tty");
   return args;
 }
 
@@ -151,10 +152,6 @@ class SyncReader {
 }  // namespace
 
 Started CreateUnderMonitor(const MonitorSpec& spec) {
-  if (spec.tty) {
-    throw Error(grpc::StatusCode::UNIMPLEMENTED,
-                "container " + spec.container_id + ": tty containers are not supported by berth-conmon yet");
-  }
   if (::access(spec.conmon_path.c_str(), X_OK) != 0) {
     throw FailedPrecondition("berth-conmon " + spec.conmon_path + " is not executable: " + std::strerror(errno));
   }

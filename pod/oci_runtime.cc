@@ -1,6 +1,9 @@
 #include "pod/oci_runtime.h"
 
+#include <signal.h>
+
 #include "cri/error.h"
+#include "storage/fs.h"
 #include "network/process.h"
 
 namespace berth::pod {
@@ -25,11 +28,14 @@ OciRuntime OciRuntime::ForHandler(const config::Config& cfg, const std::string& 
   return OciRuntime(name, it->second.path, root);
 }
 
-OciRuntime::Output OciRuntime::Run(const std::vector<std::string>& args) const {
+namespace {
+const std::vector<std::string> kEnv{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+}  // namespace
+
+OciRuntime::Output OciRuntime::Run(const std::vector<std::string>& args, std::string_view input) const {
   std::vector<std::string> argv{path_, "--root", root_};
   argv.insert(argv.end(), args.begin(), args.end());
-  static const std::vector<std::string> kEnv{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
-  network::ProcessResult r = network::RunProcess(path_, argv, kEnv, "", timeout_);
+  network::ProcessResult r = network::RunProcess(path_, argv, kEnv, input, timeout_);
   if (r.timed_out) {
     throw DeadlineExceeded(path_ + " " + args.front() + " did not finish within " +
                            std::to_string(timeout_.count() / 1000) + " s");
@@ -91,6 +97,33 @@ std::vector<nlohmann::json> OciRuntime::List() const {
     for (auto& c : j) out.push_back(std::move(c));
   }
   return out;
+}
+
+void OciRuntime::Update(const std::string& id, const nlohmann::json& resources) const {
+  std::vector<std::string> args{"update", "--resources", "-", id};
+  Output o = Run(args, resources.dump());
+  if (o.exit_code == 0) return;
+  if (IsNotExistError(o.err)) throw NotFound("container " + id + " is unknown to " + path_);
+  throw Internal(Describe(args, o));
+}
+
+OciRuntime::ExecResult OciRuntime::Exec(const std::string& id, const std::vector<std::string>& cmd,
+                                        std::chrono::milliseconds timeout, const std::string& pid_file) const {
+  std::vector<std::string> argv{path_, "--root", root_, "exec", "--pid-file", pid_file, id};
+  argv.insert(argv.end(), cmd.begin(), cmd.end());
+  // runc exec waits for its process; killing runc would orphan it, so at
+  // the deadline the process itself is killed and runc reaps it.
+  auto kill_process = [&pid_file] {
+    try {
+      const pid_t pid = std::stoi(storage::ReadFile(pid_file));
+      if (pid > 0) ::kill(pid, SIGKILL);
+    } catch (const std::exception&) {
+      // not started yet: the group kill after the grace ends runc and its child
+    }
+  };
+  const auto limit = timeout.count() > 0 ? timeout : std::chrono::milliseconds(std::chrono::hours(24 * 365));
+  network::ProcessResult r = network::RunProcess(path_, argv, kEnv, "", limit, kill_process);
+  return {r.exited ? r.exit_code : 128 + r.term_signal, r.timed_out, std::move(r.out), std::move(r.err)};
 }
 
 }  // namespace berth::pod

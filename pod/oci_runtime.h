@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,19 @@ class OciRuntime {
   std::optional<nlohmann::json> State(const std::string& id) const;
   // Every container the runtime knows under its root (runc list).
   std::vector<nlohmann::json> List() const;
+  // Applies OCI linux.resources to a live container (runc update -r -).
+  void Update(const std::string& id, const nlohmann::json& resources) const;
+
+  struct ExecResult {
+    int exit_code = 0;
+    bool timed_out = false;
+    std::string out, err;
+  };
+  // Runs `cmd` in the container (its spec's user, env, cwd) and waits for
+  // it; past `timeout` (0: none) the process is killed and timed_out set.
+  // Throws when the runtime cannot run it at all (e.g. no such container).
+  ExecResult Exec(const std::string& id, const std::vector<std::string>& cmd, std::chrono::milliseconds timeout,
+                  const std::string& pid_file) const;
 
  private:
   struct Output {
@@ -43,7 +57,7 @@ class OciRuntime {
   };
   // Runs the runtime with `args` after the global flags; throws
   // DEADLINE_EXCEEDED on timeout.
-  Output Run(const std::vector<std::string>& args) const;
+  Output Run(const std::vector<std::string>& args, std::string_view input = {}) const;
   std::string Describe(const std::vector<std::string>& args, const Output& o) const;
 
   std::string handler_, path_, root_;

@@ -9,6 +9,7 @@
 
 #include "cri/error.h"
 #include "storage/fs.h"
+#include "storage/mount.h"
 
 namespace berth::pod {
 
@@ -60,23 +61,11 @@ std::string ReadHostFile(const std::string& path) {
 PodFilePaths WritePodFiles(const std::string& dir, const Sandbox& sb) {
   PodFilePaths p = PodFilesIn(dir);
   const std::string hosts = sb.host_network() ? ReadHostFile("/etc/hosts") : HostsContent(sb.hostname, sb.ips);
-  storage::WriteFileAtomic(p.hosts, hosts, 0644);
+  storage::WriteFileAtomic(p.hosts, hosts, 0644, storage::Durability::kProcessCrash);
   const std::string host_resolv = sb.dns.empty() ? ReadHostFile("/etc/resolv.conf") : "";
-  storage::WriteFileAtomic(p.resolv_conf, ResolvConfContent(sb.dns, host_resolv), 0644);
-  storage::WriteFileAtomic(p.hostname, HostnameContent(sb.hostname), 0644);
+  storage::WriteFileAtomic(p.resolv_conf, ResolvConfContent(sb.dns, host_resolv), 0644, storage::Durability::kProcessCrash);
+  storage::WriteFileAtomic(p.hostname, HostnameContent(sb.hostname), 0644, storage::Durability::kProcessCrash);
   return p;
-}
-
-bool IsMountPoint(const std::string& path) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    // Field 5 is the mount point (octal escapes for spaces; our paths have none).
-    std::istringstream f(line);
-    std::string id, parent, devno, root, mount_point;
-    if (f >> id >> parent >> devno >> root >> mount_point && mount_point == path) return true;
-  }
-  return false;
 }
 
 ShmMount ShmMount::Create(const std::string& path) {
@@ -90,13 +79,7 @@ ShmMount ShmMount::Create(const std::string& path) {
 }
 
 void ShmMount::Remove(const std::string& path) {
-  // Several mounts may be stacked (a crash between mount and record); unmount them all.
-  for (int i = 0; i < 16 && IsMountPoint(path); ++i) {
-    if (::umount2(path.c_str(), MNT_DETACH) != 0) {
-      if (errno == EINVAL || errno == ENOENT) break;
-      throw SysError("umount pod /dev/shm " + path);
-    }
-  }
+  storage::UnmountAll(path, "pod /dev/shm");
   if (::rmdir(path.c_str()) != 0 && errno != ENOENT) throw SysError("rmdir " + path);
 }
 

@@ -47,7 +47,4 @@ class ShmMount {
   std::string path_;
 };
 
-// True when `path` is a mount point in /proc/self/mountinfo.
-bool IsMountPoint(const std::string& path);
-
 }  // namespace berth::pod

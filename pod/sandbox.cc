@@ -116,67 +116,7 @@ void from_json(const nlohmann::json& j, Sandbox& s) {
   if (j.contains("run_as_group")) s.run_as_group = j["run_as_group"].get<int64_t>();
 }
 
-SandboxStore::SandboxStore(std::string root) : dir_(std::move(root) + "/sandboxes") {}
-
-void SandboxStore::Load() {
-  storage::MakeDirs(dir_, 0700);
-  std::map<std::string, Sandbox> loaded;
-  for (const auto& entry : fs::directory_iterator(dir_)) {
-    const std::string file = entry.path().string() + "/sandbox.json";
-    try {
-      Sandbox s = nlohmann::json::parse(storage::ReadFile(file)).get<Sandbox>();
-      if (s.id != entry.path().filename().string()) throw std::runtime_error("id " + s.id + " does not match its dir");
-      loaded.emplace(s.id, std::move(s));
-    } catch (const std::exception& e) {
-      // A crash between mkdir and the first write leaves a dir without a
-      // record; anything else is worth a loud line but must not stop berthd.
-      spdlog::warn("sandbox record {} skipped: {}", file, e.what());
-    }
-  }
-  std::lock_guard lock(mu_);
-  records_ = std::move(loaded);
-}
-
-void SandboxStore::Save(const Sandbox& s) {
-  const std::string dir = Dir(s.id);
-  storage::MakeDirs(dir, 0700);
-  storage::WriteFileAtomic(dir + "/sandbox.json", nlohmann::json(s).dump(2), 0600);
-  std::lock_guard lock(mu_);
-  records_[s.id] = s;
-}
-
-void SandboxStore::Remove(const std::string& id) {
-  std::error_code ec;
-  fs::remove_all(Dir(id), ec);
-  if (ec) throw Internal("remove sandbox record dir " + Dir(id) + ": " + ec.message());
-  storage::SyncDir(dir_);
-  std::lock_guard lock(mu_);
-  records_.erase(id);
-}
-
-std::optional<Sandbox> SandboxStore::Get(const std::string& id) const {
-  std::lock_guard lock(mu_);
-  auto it = records_.find(id);
-  if (it == records_.end()) return std::nullopt;
-  return it->second;
-}
-
-std::vector<Sandbox> SandboxStore::List() const {
-  std::lock_guard lock(mu_);
-  std::vector<Sandbox> out;
-  for (const auto& [id, s] : records_) out.push_back(s);
-  return out;
-}
-
-std::optional<Sandbox> SandboxStore::FindByNameKey(const std::string& key) const {
-  std::lock_guard lock(mu_);
-  for (const auto& [id, s] : records_) {
-    if (s.NameKey() == key) return s;
-  }
-  return std::nullopt;
-}
-
-std::string NewSandboxId() {
+std::string NewId() {
   std::array<unsigned char, 32> bytes{};
   size_t got = 0;
   while (got < bytes.size()) {

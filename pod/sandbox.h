@@ -8,12 +8,12 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "network/cni.h"
+#include "pod/record_store.h"
 
 namespace berth::pod {
 
@@ -77,31 +77,13 @@ struct Sandbox {
 void to_json(nlohmann::json& j, const Sandbox& s);
 void from_json(const nlohmann::json& j, Sandbox& s);
 
-// The records on disk plus an in-memory copy, thread-safe. Every change is
-// written (atomically) before it is visible in memory.
-class SandboxStore {
+// Sandbox records at <root>/sandboxes/<id>/sandbox.json.
+class SandboxStore : public RecordStore<Sandbox> {
  public:
-  explicit SandboxStore(std::string root);  // records live in <root>/sandboxes/<id>/
-
-  // Reads every record; a record that cannot be parsed is logged and skipped.
-  void Load();
-  void Save(const Sandbox& s);
-  // Drops the record and its directory; fine if already gone.
-  void Remove(const std::string& id);
-
-  std::optional<Sandbox> Get(const std::string& id) const;
-  std::vector<Sandbox> List() const;
-  std::optional<Sandbox> FindByNameKey(const std::string& key) const;
-
-  std::string Dir(const std::string& id) const { return dir_ + "/" + id; }
-
- private:
-  std::string dir_;
-  mutable std::mutex mu_;
-  std::map<std::string, Sandbox> records_;
+  explicit SandboxStore(const std::string& root) : RecordStore(root + "/sandboxes", "sandbox.json") {}
+  std::optional<Sandbox> FindByNameKey(const std::string& key) const {
+    return FindIf([&](const Sandbox& s) { return s.NameKey() == key; });
+  }
 };
-
-// 64 random hex digits (getrandom).
-std::string NewSandboxId();
 
 }  // namespace berth::pod

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cri/error.h"
+#include "pod/filter.h"
 #include "pod/sandbox_spec.h"
 
 namespace berth::pod {
@@ -126,27 +127,10 @@ void FillListItem(const Sandbox& sb, runtime::v1::PodSandbox* out) {
 }
 
 std::vector<Sandbox> FilterSandboxes(std::vector<Sandbox> all, const runtime::v1::PodSandboxFilter& f) {
-  if (!f.id().empty()) {
-    auto exact = std::find_if(all.begin(), all.end(), [&](const Sandbox& s) { return s.id == f.id(); });
-    if (exact != all.end()) {
-      all = {*exact};
-    } else {
-      std::vector<Sandbox> prefixed;
-      for (auto& s : all) {
-        if (s.id.rfind(f.id(), 0) == 0) prefixed.push_back(std::move(s));
-      }
-      if (prefixed.size() != 1) prefixed.clear();
-      all = std::move(prefixed);
-    }
-  }
   std::vector<Sandbox> out;
-  for (auto& s : all) {
+  for (auto& s : SelectById(std::move(all), f.id())) {
     if (f.has_state() && ToCri(s.state) != f.state().state()) continue;
-    bool labels_match = std::all_of(f.label_selector().begin(), f.label_selector().end(), [&](const auto& kv) {
-      auto it = s.labels.find(kv.first);
-      return it != s.labels.end() && it->second == kv.second;
-    });
-    if (labels_match) out.push_back(std::move(s));
+    if (LabelsMatch(s.labels, f.label_selector())) out.push_back(std::move(s));
   }
   std::sort(out.begin(), out.end(), [](const Sandbox& a, const Sandbox& b) { return a.created_at < b.created_at; });
   return out;

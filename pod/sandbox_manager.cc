@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "cri/error.h"
+#include "pod/now.h"
 #include "network/netns.h"
 #include "pod/monitor.h"
 #include "pod/pause_rootfs.h"
@@ -20,10 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string NodeHostname() {
   char buf[256] = {};
@@ -65,23 +62,6 @@ network::Attachment SandboxManager::AttachmentOf(const Sandbox& sb) const {
   return a;
 }
 
-SandboxManager::SandboxLock SandboxManager::LockSandbox(const std::string& id) {
-  std::shared_ptr<std::mutex> m;
-  {
-    std::lock_guard lock(mu_);
-    auto& slot = locks_[id];
-    if (!slot) slot = std::make_shared<std::mutex>();
-    m = slot;
-  }
-  std::unique_lock<std::mutex> l(*m);
-  return {std::move(m), std::move(l)};
-}
-
-void SandboxManager::DropLock(const std::string& id) {
-  std::lock_guard lock(mu_);
-  locks_.erase(id);
-}
-
 void SandboxManager::ReserveName(const std::string& key) {
   std::lock_guard lock(mu_);
   if (reserved_names_.contains(key)) {
@@ -105,7 +85,7 @@ std::string SandboxManager::Run(const runtime::v1::RunPodSandboxRequest& req) {
   ReserveName(key);
   NameReservation reservation([this, key] { ReleaseName(key); });
 
-  sb.id = NewSandboxId();
+  sb.id = NewId();
   sb.created_at = NowNs();
   sb.cgroups_path = SandboxCgroupsPath(cfg_.runtime.cgroup_manager, sb.cgroup_parent, sb.id);
   if (sb.hostname.empty()) sb.hostname = NodeHostname();
@@ -154,7 +134,7 @@ void SandboxManager::StartPause(Sandbox& sb, Rollback& rb) {
   const std::string bundle = run_dir + "/bundle";
   storage::MakeDirs(bundle, 0700);
   SandboxSpecInput in{sb, cfg_.root + "/pause-rootfs", PauseOomScoreAdj(OwnOomScoreAdj())};
-  storage::WriteFileAtomic(bundle + "/config.json", BuildSandboxSpec(in).dump(2), 0600);
+  storage::WriteFileAtomic(bundle + "/config.json", BuildSandboxSpec(in).dump(2), 0600, storage::Durability::kProcessCrash);
 
   const OciRuntime rt = RuntimeOf(sb);
   // Registered before create: a half-created container is deleted too.

@@ -22,6 +22,7 @@
 #include "config/config.h"
 #include "cri/cri.h"
 #include "network/cni.h"
+#include "pod/keyed_locks.h"
 #include "pod/oci_runtime.h"
 #include "pod/sandbox.h"
 
@@ -52,6 +53,10 @@ class SandboxManager {
 
   void SetContainers(SandboxContainers* containers) { containers_ = containers; }
 
+  // When berthd stops: releases what only berthd needs (the netns pin dir's
+  // own mount, when no pod is left). Pods keep running.
+  void Shutdown();
+
   std::string Run(const runtime::v1::RunPodSandboxRequest& req);
   // Idempotent; an unknown id is fine (already reclaimed).
   void Stop(const std::string& id);
@@ -64,6 +69,9 @@ class SandboxManager {
   // The record as it is now (READY only while the pause process lives).
   std::optional<Sandbox> Get(const std::string& id);
 
+  // Where the pod's hosts, resolv.conf, hostname and shm live.
+  std::string SandboxRunDir(const std::string& id) const { return RunDir(id); }
+
   // How long the pause process gets after SIGTERM before SIGKILL.
   void set_stop_timeout(std::chrono::milliseconds t) { stop_timeout_ = t; }
 
@@ -74,14 +82,9 @@ class SandboxManager {
   OciRuntime RuntimeOf(const Sandbox& sb) const;
   network::Attachment AttachmentOf(const Sandbox& sb) const;
 
-  // A per-sandbox lock: operations on one pod are serialised, others run in
-  // parallel. It shares ownership of the mutex, so Remove may drop the entry.
-  struct SandboxLock {
-    std::shared_ptr<std::mutex> mutex;
-    std::unique_lock<std::mutex> lock;
-  };
-  SandboxLock LockSandbox(const std::string& id);
-  void DropLock(const std::string& id);
+  // Operations on one pod are serialised, others run in parallel.
+  KeyedLocks::Held LockSandbox(const std::string& id) { return locks_.Lock(id); }
+  void DropLock(const std::string& id) { locks_.Drop(id); }
   // Reserves a pod's name for a Run in progress; ALREADY_EXISTS names the holder.
   void ReserveName(const std::string& key);
   void ReleaseName(const std::string& key);
@@ -103,8 +106,8 @@ class SandboxManager {
   SandboxContainers* containers_ = nullptr;
   std::chrono::milliseconds stop_timeout_{std::chrono::seconds(10)};
 
-  std::mutex mu_;  // guards the two below
-  std::map<std::string, std::shared_ptr<std::mutex>> locks_;
+  KeyedLocks locks_;
+  std::mutex mu_;  // guards reserved_names_
   std::set<std::string> reserved_names_;
 };
 

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "network/netns.h"
+#include "pod/cleanup.h"
 #include "pod/monitor.h"
 #include "pod/pause_rootfs.h"
 #include "pod/pod_files.h"
@@ -17,36 +18,15 @@
 namespace berth::pod {
 namespace fs = std::filesystem;
 
-namespace {
-
-// Runs one cleanup step; a failure is logged and the next one runs.
-template <class F>
-void Try(const std::string& what, F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    spdlog::error("recovery: {}: {}", what, e.what());
-  }
-}
-
-std::vector<std::string> DirEntries(const std::string& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) out.push_back(e.path().filename().string());
-  return out;
-}
-
-}  // namespace
-
 void SandboxManager::Recover() {
   storage::MakeDirs(cfg_.run_root + "/sandboxes", 0711);
   storage::MakeDirs(NetnsDir(), 0755);
   store_.Load();
-  Try("pause rootfs", [&] { EnsurePauseRootfs(cfg_.root, cfg_.pause.binary); });
+  TryStep("pause rootfs", [&] { EnsurePauseRootfs(cfg_.root, cfg_.pause.binary); });
 
   for (Sandbox sb : store_.List()) {
     if (sb.state != SandboxState::kReady) continue;
-    Try("sandbox " + sb.id, [&] {
+    TryStep("sandbox " + sb.id, [&] {
       bool alive = PauseAlive(sb);
       if (alive) {
         auto state = RuntimeOf(sb).State(sb.id);
@@ -72,10 +52,10 @@ void SandboxManager::RemoveOrphans() {
 
   // CNI first: DEL runs best inside the netns it attached, before the pin goes.
   std::vector<std::string> cached;
-  Try("CNI cache", [&] { cached = cni_.CachedContainerIds(); });
+  TryStep("CNI cache", [&] { cached = cni_.CachedContainerIds(); });
   for (const auto& id : cached) {
     if (known.contains(id)) continue;
-    Try("orphan CNI attachment " + id, [&] {
+    TryStep("orphan CNI attachment " + id, [&] {
       network::Attachment a;
       a.container_id = id;
       const std::string pin = NetnsDir() + "/" + id;
@@ -86,7 +66,7 @@ void SandboxManager::RemoveOrphans() {
   }
   for (const auto& name : DirEntries(NetnsDir())) {
     if (known.contains(name)) continue;
-    Try("orphan netns " + name, [&] {
+    TryStep("orphan netns " + name, [&] {
       network::PinnedNetns::Remove(NetnsDir() + "/" + name);
       spdlog::info("recovery: removed orphan netns pin {}", name);
     });
@@ -96,13 +76,13 @@ void SandboxManager::RemoveOrphans() {
   // the container manager's to recover.
   const std::string bundles = cfg_.run_root + "/sandboxes/";
   for (const auto& [name, handler] : cfg_.runtime.handlers) {
-    Try("runtime " + name, [&] {
+    TryStep("runtime " + name, [&] {
       const OciRuntime rt = OciRuntime::ForHandler(cfg_, name);
       if (!fs::exists(rt.root()) || !fs::exists(rt.path())) return;
       for (const auto& c : rt.List()) {
         const std::string id = c.value("id", ""), bundle = c.value("bundle", "");
         if (id.empty() || known.contains(id) || bundle.rfind(bundles, 0) != 0) continue;
-        Try("orphan pause container " + id, [&] {
+        TryStep("orphan pause container " + id, [&] {
           Sandbox orphan;
           orphan.id = id;
           // Its monitor writes the exit file into the run dir: let it finish before the dir goes.
@@ -115,13 +95,17 @@ void SandboxManager::RemoveOrphans() {
   }
   for (const auto& name : DirEntries(cfg_.run_root + "/sandboxes")) {
     if (known.contains(name)) continue;
-    Try("orphan run dir " + name, [&] {
+    TryStep("orphan run dir " + name, [&] {
       const std::string dir = bundles + name;
       ShmMount::Remove(dir + "/shm");
       fs::remove_all(dir);
       spdlog::info("recovery: removed orphan run dir {}", dir);
     });
   }
+}
+
+void SandboxManager::Shutdown() {
+  TryStep("netns pin dir", [&] { network::PinnedNetns::ReleaseDir(NetnsDir()); });
 }
 
 }  // namespace berth::pod

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "cri/error.h"
+#include "pod/oci_defaults.h"
 
 namespace berth::pod {
 namespace {
@@ -25,21 +26,9 @@ bool IsIpcSysctl(const std::string& n) {
   return StartsWith(n, "kernel.shm") || StartsWith(n, "kernel.msg") || n == "kernel.sem" || StartsWith(n, "fs.mqueue.");
 }
 
-json Mount(const std::string& dest, const std::string& type, const std::string& source, std::vector<std::string> opts) {
-  return {{"destination", dest}, {"type", type}, {"source", source}, {"options", std::move(opts)}};
-}
-
 json DefaultMounts(const Sandbox& sb) {
   // The pod's own tmpfs for /dev/shm, or the host's with host IPC.
-  const std::string shm = sb.shm_path.empty() ? "/dev/shm" : sb.shm_path;
-  return json::array({
-      Mount("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}),
-      Mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}),
-      Mount("/dev/pts", "devpts", "devpts", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}),
-      Mount("/dev/shm", "bind", shm, {"rbind", "nosuid", "noexec", "nodev"}),
-      Mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}),
-      Mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
-  });
+  return oci::BaseMounts(sb.shm_path.empty() ? "/dev/shm" : sb.shm_path, false);
 }
 
 json Namespaces(const Sandbox& sb) {
@@ -58,7 +47,7 @@ json Process(int oom_score_adj) {
   return {{"terminal", false},
           {"user", {{"uid", kPauseUid}, {"gid", kPauseUid}}},
           {"args", {"/pause"}},
-          {"env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
+          {"env", {oci::kDefaultPathEnv}},
           {"cwd", "/"},
           // pause needs no privilege at all.
           {"capabilities", {{"bounding", json::array()}, {"effective", json::array()}, {"permitted", json::array()}}},
@@ -137,10 +126,8 @@ nlohmann::json BuildSandboxSpec(const SandboxSpecInput& in) {
       {"namespaces", Namespaces(sb)},
       {"cgroupsPath", sb.cgroups_path},
       {"resources", {{"devices", json::array({{{"allow", false}, {"access", "rwm"}}})}}},
-      {"maskedPaths",
-       {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-        "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"}},
-      {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}},
+      {"maskedPaths", oci::MaskedPaths()},
+      {"readonlyPaths", oci::ReadonlyPaths()},
   };
   if (!sb.sysctls.empty()) linux_["sysctl"] = sb.sysctls;
 

@@ -83,6 +83,18 @@ std::unique_ptr<grpc::Server> StartServer(const std::string& listen, const std::
   return server;
 }
 
+// Images as containers need them: the record and its layer dirs.
+pod::ResolveImageFn ContainerImageResolver(image::Images& images) {
+  return [&images](const std::string& ref) {
+    pod::ContainerImage out;
+    out.record = images.store.Resolve(ref);
+    for (const auto& chain : out.record.chain_ids) {
+      out.layer_dirs.push_back(images.layers.DiffPath(storage::Digest::Parse(chain)));
+    }
+    return out;
+  };
+}
+
 void WaitForShutdownSignal() {
   sigset_t set = ShutdownSignals();
   int sig = 0;
@@ -135,7 +147,6 @@ int Serve(const config::Config& cfg) {
     spdlog::critical("cannot recover pod sandboxes: {}", e.what());
     return 1;
   }
-  RuntimeService runtime(cfg, sandboxes);
   std::optional<image::Images> image_stores;
   try {
     image_stores.emplace(cfg);
@@ -143,7 +154,17 @@ int Serve(const config::Config& cfg) {
     spdlog::critical("cannot open the image store under {}: {}", cfg.root, e.what());
     return 1;
   }
+  pod::ContainerManager containers(cfg, sandboxes, ContainerImageResolver(*image_stores));
+  try {
+    containers.Recover();
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot recover containers: {}", e.what());
+    return 1;
+  }
+  sandboxes.SetContainers(&containers);
+  RuntimeService runtime(cfg, sandboxes, containers);
   ImageService images(cfg, *image_stores);
+  images.set_in_use([&containers](const std::string& id) { return containers.ImageInUse(id); });
   auto server = StartServer(cfg.listen, socket_path, {&runtime, &images});
   if (!server) {
     spdlog::critical("cannot listen on {}", cfg.listen);
@@ -155,6 +176,7 @@ int Serve(const config::Config& cfg) {
   WaitForShutdownSignal();
   server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
   server->Wait();
+  sandboxes.Shutdown();
   ::unlink(socket_path.c_str());
   spdlog::info("berthd stopped");
   return 0;

@@ -7,14 +7,21 @@
 
 #include "config/config.h"
 #include "cri/cri.h"
+#include "pod/container_manager.h"
 #include "pod/sandbox_manager.h"
 #include "server/unimplemented.h"
+
+// Container RPCs, each in its own file (container_create.cc, exec_sync.cc, ...).
+#define BERTH_RUNTIME_CONTAINER_RPCS(X)                                                                     \
+  X(CreateContainer) X(StartContainer) X(StopContainer) X(RemoveContainer) X(ListContainers) X(ContainerStatus) \
+  X(UpdateContainerResources) X(ReopenContainerLog) X(ExecSync)
 
 namespace berth::server {
 
 class RuntimeService final : public runtime::v1::RuntimeService::Service {
  public:
-  RuntimeService(const config::Config& cfg, pod::SandboxManager& sandboxes) : cfg_(cfg), sandboxes_(sandboxes) {}
+  RuntimeService(const config::Config& cfg, pod::SandboxManager& sandboxes, pod::ContainerManager& containers)
+      : cfg_(cfg), sandboxes_(sandboxes), containers_(containers) {}
 
   grpc::Status Version(grpc::ServerContext* ctx, const runtime::v1::VersionRequest* req,
                        runtime::v1::VersionResponse* resp) override;
@@ -35,6 +42,7 @@ class RuntimeService final : public runtime::v1::RuntimeService::Service {
   grpc::Status ListPodSandbox(grpc::ServerContext* ctx, const runtime::v1::ListPodSandboxRequest* req,
                               runtime::v1::ListPodSandboxResponse* resp) override;
 
+  BERTH_RUNTIME_CONTAINER_RPCS(BERTH_DECLARE_UNARY)
   BERTH_RUNTIME_UNARY_UNIMPLEMENTED(BERTH_DECLARE_UNARY)
   BERTH_RUNTIME_STREAM_UNIMPLEMENTED(BERTH_DECLARE_STREAM)
   grpc::Status GetContainerEvents(grpc::ServerContext* ctx, const runtime::v1::GetEventsRequest* req,
@@ -46,6 +54,7 @@ class RuntimeService final : public runtime::v1::RuntimeService::Service {
  private:
   const config::Config& cfg_;
   pod::SandboxManager& sandboxes_;
+  pod::ContainerManager& containers_;
   mutable std::mutex mu_;
   std::string pod_cidr_;
 };

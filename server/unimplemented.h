@@ -15,8 +15,7 @@ grpc::Status Unimplemented(std::string_view rpc);
 
 // Unary RPCs named Foo(FooRequest) returns (FooResponse).
 #define BERTH_RUNTIME_UNARY_UNIMPLEMENTED(X)                                                                     \
-  X(CreateContainer) X(StartContainer) X(StopContainer) X(RemoveContainer) X(ListContainers) X(ContainerStatus)  \
-  X(UpdateContainerResources) X(ReopenContainerLog) X(ExecSync) X(Exec) X(Attach) X(PortForward)                  \
+  X(Exec) X(Attach) X(PortForward)                                                                               \
   X(ContainerStats) X(ListContainerStats) X(PodSandboxStats) X(ListPodSandboxStats) X(CheckpointContainer)        \
   X(ListMetricDescriptors) X(ListPodSandboxMetrics) X(UpdatePodSandboxResources)
 

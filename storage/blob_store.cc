@@ -12,9 +12,13 @@ namespace berth::storage {
 namespace fs = std::filesystem;
 
 BlobStore::BlobStore(std::string root)
-    : root_(std::move(root)), blobs_dir_(root_ + "/blobs/sha256"), ingest_dir_(root_ + "/blobs/ingest") {
+    : root_(std::move(root)),
+      blobs_dir_(root_ + "/blobs/sha256"),
+      ingest_dir_(root_ + "/blobs/ingest"),
+      trash_dir_(root_ + "/blobs/trash") {
   MakeDirs(blobs_dir_, 0700);
   MakeDirs(ingest_dir_, 0700);
+  MakeDirs(trash_dir_, 0700);
 }
 
 std::string BlobStore::Path(const Digest& d) const { return blobs_dir_ + "/" + d.hex; }
@@ -92,13 +96,15 @@ void BlobStore::Fetch(const Digest& expected, int64_t expected_size, const std::
 }
 
 void BlobStore::CleanIngest() {
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(ingest_dir_, ec)) {
-    std::error_code rm_ec;
-    fs::remove_all(e.path(), rm_ec);
-    if (rm_ec) throw SysError("remove leftover ingest file " + e.path().string(), rm_ec.value());
+  for (const std::string& dir : {ingest_dir_, trash_dir_}) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      std::error_code rm_ec;
+      fs::remove_all(e.path(), rm_ec);
+      if (rm_ec) throw SysError("remove leftover " + e.path().string(), rm_ec.value());
+    }
+    if (ec) throw SysError("list " + dir, ec.value());
   }
-  if (ec) throw SysError("list " + ingest_dir_, ec.value());
 }
 
 bool BlobStore::Remove(const Digest& d) {
@@ -108,6 +114,22 @@ bool BlobStore::Remove(const Digest& d) {
   }
   SyncDir(blobs_dir_);
   return true;
+}
+
+std::string BlobStore::MoveToTrash(const Digest& d) {
+  // A unique name: the same blob may be trashed again (pulled anew) before
+  // the first trash copy is deleted.
+  std::string trash = trash_dir_ + "/" + d.hex + "-XXXXXX";
+  UniqueFd placeholder(::mkostemp(trash.data(), O_CLOEXEC));
+  if (!placeholder) throw SysError("create trash file for blob " + d.String() + " in " + trash_dir_);
+  if (::rename(Path(d).c_str(), trash.c_str()) != 0) {
+    int err = errno;
+    ::unlink(trash.c_str());
+    if (err == ENOENT) return "";
+    throw SysError("rename blob " + Path(d) + " to " + trash, err);
+  }
+  SyncDir(blobs_dir_);
+  return trash;
 }
 
 std::vector<Digest> BlobStore::List() const {

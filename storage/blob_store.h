@@ -1,7 +1,8 @@
 #pragma once
 // Content-addressed blob store: <root>/blobs/sha256/<hex>. A blob only
 // appears under its digest after its content was verified and fsynced;
-// downloads stream into <root>/blobs/ingest/ and are renamed into place.
+// downloads stream into <root>/blobs/ingest/ and are renamed into place;
+// removed blobs are renamed into <root>/blobs/trash/ before they are deleted.
 // Concurrent fetches of the same digest share one download.
 
 #include <cstdint>
@@ -70,10 +71,15 @@ class BlobStore {
   // for all concurrent callers of the same digest; the others wait and get
   // the same outcome (the first caller's exception is rethrown to them).
   void Fetch(const Digest& expected, int64_t expected_size, const std::function<void(Writer&)>& download);
-  // Removes leftover temp files of an earlier run (call at start).
+  // Removes leftover temp files and trash of an earlier run (call at start).
   void CleanIngest();
   // Removes a blob; returns false if it was not there.
   bool Remove(const Digest& d);
+  // Moves a blob into the trash dir (one rename: at once absent, and a crash
+  // leaves only trash that CleanIngest removes). Returns the trash path for
+  // the caller to delete when convenient (e.g. outside its lock), or "" if the
+  // blob was not there.
+  std::string MoveToTrash(const Digest& d);
   // Every stored blob.
   std::vector<Digest> List() const;
 
@@ -83,6 +89,7 @@ class BlobStore {
   std::string root_;
   std::string blobs_dir_;   // <root>/blobs/sha256
   std::string ingest_dir_;  // <root>/blobs/ingest
+  std::string trash_dir_;   // <root>/blobs/trash
   std::mutex mu_;
   std::map<Digest, std::shared_future<void>> inflight_;
 };

@@ -22,7 +22,8 @@ void SyncDir(const std::string& dir) {
   if (::fsync(d.get()) != 0) throw SysError("fsync dir " + dir);
 }
 
-void WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
+void WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode, Durability durability) {
+  const bool sync = durability == Durability::kPowerLoss;
   const std::string dir = fs::path(path).parent_path().string();
   std::string tmp = path + ".tmp-XXXXXX";
   UniqueFd fd(::mkostemp(tmp.data(), O_CLOEXEC));
@@ -39,10 +40,10 @@ void WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode
     off += static_cast<size_t>(n);
   }
   if (::fchmod(fd.get(), mode) != 0) throw fail("fchmod");
-  if (::fsync(fd.get()) != 0) throw fail("fsync");
+  if (sync && ::fsync(fd.get()) != 0) throw fail("fsync");
   fd.reset();
   if (::rename(tmp.c_str(), path.c_str()) != 0) throw fail("rename to " + path + " from");
-  SyncDir(dir.empty() ? "." : dir);
+  if (sync) SyncDir(dir.empty() ? "." : dir);
 }
 
 std::string ReadFile(const std::string& path) {

@@ -157,7 +157,7 @@ LayerInfo LayerStore::UnpackNew(const std::string& blob_path, const Digest& diff
   return info;
 }
 
-void LayerStore::RemoveDir(const std::string& dir) {
+std::string LayerStore::TrashDir(const std::string& dir) {
   // Renamed away first: a half-removed layer never looks present.
   std::string doomed = layers_dir_ + "/.rm-" + fs::path(dir).filename().string() + "-XXXXXX";
   if (::mkdtemp(doomed.data()) == nullptr) throw SysError("mkdtemp for removing " + dir);
@@ -168,6 +168,11 @@ void LayerStore::RemoveDir(const std::string& dir) {
     throw SysError("rename " + dir + " to " + target, err);
   }
   SyncDir(layers_dir_);
+  return doomed;
+}
+
+void LayerStore::RemoveDir(const std::string& dir) {
+  const std::string doomed = TrashDir(dir);
   std::error_code ec;
   fs::remove_all(doomed, ec);
   if (ec) throw SysError("remove " + doomed, ec.value());
@@ -182,6 +187,16 @@ bool LayerStore::Remove(const Digest& chain_id) {
   }
   RemoveDir(dir);
   return true;
+}
+
+std::string LayerStore::MoveToTrash(const Digest& chain_id) {
+  const std::string dir = layers_dir_ + "/" + chain_id.hex;
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) return "";
+    throw SysError("lstat " + dir);
+  }
+  return TrashDir(dir);
 }
 
 std::vector<LayerInfo> LayerStore::List() const {

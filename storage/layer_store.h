@@ -49,6 +49,11 @@ class LayerStore {
   // Removes a layer; returns false if it was not there. Renames the dir away
   // first so a half-removed layer is never seen as present.
   bool Remove(const Digest& chain_id);
+  // Moves a layer dir into a removal dir <root>/layers/.rm-* (one rename: at
+  // once absent, and a crash leaves only that dir, which CleanPartial
+  // removes). Returns the removal dir for the caller to delete when convenient
+  // (e.g. outside its lock), or "" if the layer was not there.
+  std::string MoveToTrash(const Digest& chain_id);
   // Removes temp dirs of unpacks or removals interrupted by a crash (call at start).
   void CleanPartial();
 
@@ -65,6 +70,7 @@ class LayerStore {
   LayerInfo UnpackNew(const std::string& blob_path, const Digest& diff_id, const std::optional<Digest>& parent,
                       const Digest& chain);
   void RemoveDir(const std::string& dir);
+  std::string TrashDir(const std::string& dir);  // renames dir into a new .rm- dir, returns that
 
   std::string layers_dir_;  // <root>/layers
   std::mutex mu_;

@@ -3,17 +3,27 @@
 //   berth-cri-bench pull SOCKET IMAGE     -> "<ms> <image_ref>"
 //   berth-cri-bench rmi SOCKET IMAGE      -> "<ms> removed <image>"
 //   berth-cri-bench version SOCKET        -> "<runtime_name> <runtime_version> <runtime_api_version>"
+//   berth-cri-bench runp SOCKET COUNT LOG_ROOT CGROUP_ROOT NAME_PREFIX
+//                                         -> "runp n=.. run_p50_ms=.. ..." (see pod_bench.h)
+//   berth-cri-bench rmp SOCKET            -> "rmp removed <n>" (every pod runp made)
+//   berth-cri-bench ctr SOCKET PODS PER_POD LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE
+//   berth-cri-bench exec SOCKET COUNT LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE
+//   berth-cri-bench idle SOCKET LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE
+//                                         -> see container_bench.h
 // SOCKET is a path or a unix:// URL. Exit status: 0 on success, 1 when the
 // RPC fails (its gRPC code and message on stderr), 2 on bad usage.
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "cri/cri.h"
+#include "tests/bench/container_bench.h"
+#include "tests/bench/pod_bench.h"
 
 namespace {
 
@@ -23,7 +33,12 @@ int Usage() {
   std::fprintf(stderr,
                "usage: berth-cri-bench pull SOCKET IMAGE\n"
                "       berth-cri-bench rmi SOCKET IMAGE\n"
-               "       berth-cri-bench version SOCKET\n");
+               "       berth-cri-bench version SOCKET\n"
+               "       berth-cri-bench runp SOCKET COUNT LOG_ROOT CGROUP_ROOT NAME_PREFIX\n"
+               "       berth-cri-bench rmp SOCKET\n"
+               "       berth-cri-bench ctr SOCKET PODS PER_POD LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n"
+               "       berth-cri-bench exec SOCKET COUNT LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n"
+               "       berth-cri-bench idle SOCKET LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n");
   return 2;
 }
 
@@ -100,5 +115,26 @@ int main(int argc, char** argv) {
   if (cmd == "pull" && argc == 4) return Pull(argv[2], argv[3]);
   if (cmd == "rmi" && argc == 4) return Remove(argv[2], argv[3]);
   if (cmd == "version" && argc == 3) return Version(argv[2]);
+  if (cmd == "rmp" && argc == 3) return berth::bench::Rmp(Connect(argv[2]));
+  if (cmd == "runp" && argc == 7) {
+    berth::bench::RunpOptions opt{argv[2], std::atoi(argv[3]), argv[4], argv[5], argv[6]};
+    if (opt.count <= 0) return Usage();
+    return berth::bench::Runp(Connect(opt.socket), opt);
+  }
+  if (cmd == "ctr" && argc == 9) {
+    berth::bench::ContainerOptions opt{{argv[2], 0, argv[5], argv[6], argv[7]}, argv[8], std::atoi(argv[3]),
+                                       std::atoi(argv[4])};
+    if (opt.pods <= 0 || opt.per_pod <= 0) return Usage();
+    return berth::bench::Ctr(Connect(argv[2]), opt);
+  }
+  if (cmd == "exec" && argc == 8) {
+    berth::bench::ContainerOptions opt{{argv[2], 0, argv[4], argv[5], argv[6]}, argv[7], 1, std::atoi(argv[3])};
+    if (opt.per_pod <= 0) return Usage();
+    return berth::bench::Exec(Connect(argv[2]), opt);
+  }
+  if (cmd == "idle" && argc == 7) {
+    berth::bench::ContainerOptions opt{{argv[2], 0, argv[3], argv[4], argv[5]}, argv[6], 1, 1};
+    return berth::bench::Idle(Connect(argv[2]), opt);
+  }
   return Usage();
 }

@@ -149,4 +149,15 @@ ExitResult Berthd::Run(const std::vector<std::string>& args) {
   return {code.value_or(-1), Slurp(tmp / "out.log")};
 }
 
+void Berthd::RemoveAllPods() {
+  runtime::v1::ListPodSandboxResponse list;
+  runtime_->ListPodSandbox(Ctx().get(), {}, &list);
+  for (const auto& p : list.items()) {
+    runtime::v1::RemovePodSandboxRequest r;
+    r.set_pod_sandbox_id(p.id());
+    runtime::v1::RemovePodSandboxResponse resp;
+    runtime_->RemovePodSandbox(Ctx(60).get(), r, &resp);
+  }
+}
+
 }  // namespace berth::testing

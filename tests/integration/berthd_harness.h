@@ -49,6 +49,8 @@ class Berthd {
   std::vector<std::string> args() const;
 
   runtime::v1::RuntimeService::Stub& runtime() { return *runtime_; }
+  // Removes every pod (and so its containers): what a failed test left.
+  void RemoveAllPods();
   runtime::v1::ImageService::Stub& images() { return *images_; }
 
   // Runs berthd with `args` to completion (up to 10 s), capturing its output.

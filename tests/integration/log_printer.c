@@ -2,7 +2,8 @@
  * Writes known lines to stdout and stderr (one longer than conmon's 16 KiB
  * line limit, one without a final newline); with "wait-term" it then prints
  * "ready", waits for SIGTERM and prints "after term"; with "oom" it uses
- * memory until the kernel kills it. Exits with argv[1]. */
+ * memory until the kernel kills it; with "tty" it reports whether its stdout
+ * is a terminal and prints one line to stderr. Exits with argv[1]. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,11 @@ int main(int argc, char **argv) {
     int sig = 0;
     sigwait(&set, &sig);
     put(1, "after term\n");
+    return code;
+  }
+  if (argc > 2 && strcmp(argv[2], "tty") == 0) {
+    put(1, isatty(1) ? "isatty(1) yes\n" : "isatty(1) no\n");
+    put(2, "err via tty\n");
     return code;
   }
   if (argc > 2 && strcmp(argv[2], "oom") == 0) {

@@ -114,7 +114,7 @@ class MonitorTest : public ::testing::Test {
 
   // An OCI bundle whose rootfs holds only `binary` as /<name>, running args.
   std::string MakeBundle(const std::string& binary, const std::string& name, const std::vector<std::string>& args,
-                         const std::string& resources = "{}") {
+                         const std::string& resources = "{}", bool terminal = false) {
     const std::string bundle = dir_ / "bundle";
     fs::create_directories(bundle + "/rootfs");
     fs::copy_file(binary, bundle + "/rootfs/" + name, fs::copy_options::overwrite_existing);
@@ -122,12 +122,15 @@ class MonitorTest : public ::testing::Test {
     for (const auto& a : args) argv += (argv.empty() ? "\"" : ", \"") + a + "\"";
     dir_.Write("bundle/config.json", R"({
   "ociVersion": "1.0.2",
-  "process": {"terminal": false, "user": {"uid": 0, "gid": 0}, "args": [)" + argv + R"(],
+  "process": {"terminal": )" + std::string(terminal ? "true" : "false") + R"(, "user": {"uid": 0, "gid": 0}, "args": [)" + argv + R"(],
               "env": ["PATH=/"], "cwd": "/", "noNewPrivileges": true},
   "root": {"path": "rootfs", "readonly": true},
   "hostname": "monitor-test",
   "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
-             {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755", "size=1m"]}],
+             {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755", "size=1m"]})" +
+                                  (terminal ? R"(,
+             {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+              "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]})" : "") + R"(],
   "linux": {"namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "network"}],
             "resources": )" + resources + R"(, "cgroupsPath": "/berth-test/)" + id_ + R"("}
 })");
@@ -253,14 +256,6 @@ TEST_F(MonitorTest, RejectsWhatItCannotRun) {
     EXPECT_EQ(e.code(), grpc::StatusCode::FAILED_PRECONDITION);
     EXPECT_NE(std::string(e.what()).find("no-conmon"), std::string::npos) << e.what();
   }
-  spec = Spec(dir_ / "bundle");
-  spec.tty = true;
-  try {
-    CreateUnderMonitor(spec);
-    FAIL() << "accepted a tty container";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), grpc::StatusCode::UNIMPLEMENTED);
-  }
 }
 
 // berthd killed -9 right after the create: conmon and the container carry on
@@ -338,6 +333,38 @@ TEST_F(MonitorTest, ContainerOutputGoesToTheCriLog) {
   EXPECT_EQ(out[4].tag + out[4].content, "Fno newline");  // the stream's end ends the line
   ASSERT_EQ(err.size(), 1u);
   EXPECT_EQ(err[0].tag + err[0].content, "Ferr line 1");
+  ASSERT_EQ(Runc("delete"), 0);
+}
+
+// --tty: the container's stdio is the pty runc sends to conmon's console
+// socket; its output (stderr too) lands in the log as stdout lines.
+TEST_F(MonitorTest, TtyOutputGoesToTheCriLogAsStdout) {
+  MonitorSpec spec =
+      Spec(MakeBundle(BERTH_TEST_PRINTER_BIN, "printer", {"/printer", "4", "tty"}, "{}", /*terminal=*/true));
+  spec.tty = true;
+  spec.stdin_open = true;
+  spec.log_path = dir_ / "c.log";
+  Started started = CreateUnderMonitor(spec);
+  const std::string fd_dir = "/proc/" + std::to_string(started.monitor_pid) + "/fd/";
+  bool holds_master = false;
+  for (const auto& fd : fs::directory_iterator(fd_dir)) {
+    std::error_code ec;
+    holds_master |= fs::read_symlink(fd.path(), ec).filename() == "ptmx";
+  }
+  EXPECT_TRUE(holds_master) << "conmon holds no pty master";
+  ASSERT_EQ(Runc("start"), 0);
+  auto exit = WaitExit(spec.exit_file);
+  ASSERT_TRUE(exit.has_value()) << "no exit file for the tty container";
+  EXPECT_EQ(exit->exit_code, 4);
+  auto conmon_status = ReapWithin(started.monitor_pid, 10s);
+  ASSERT_TRUE(conmon_status.has_value());
+  EXPECT_TRUE(WIFEXITED(*conmon_status) && WEXITSTATUS(*conmon_status) == 0) << *conmon_status;
+
+  auto lines = ParseCriLog(Slurp(spec.log_path));
+  ASSERT_EQ(lines.size(), 2u) << Slurp(spec.log_path);
+  for (const auto& l : lines) EXPECT_EQ(l.stream + " " + l.tag, "stdout F");
+  EXPECT_EQ(lines[0].content, "isatty(1) yes");  // no '\r' left from the tty's "\r\n"
+  EXPECT_EQ(lines[1].content, "err via tty");
   ASSERT_EQ(Runc("delete"), 0);
 }
 

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "tests/integration/berthd_harness.h"
+#include "tests/support/shell.h"
 
 namespace berth::testing {
 namespace {
@@ -21,29 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using runtime::v1::PodSandboxStatusResponse;
-
-// Runs a shell command; returns {exit code, stdout+stderr}.
-std::pair<int, std::string> Sh(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return {-1, ""};
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  int st = ::pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 bool ProcessAlive(pid_t pid) {
   // A zombie is dead for our purpose, but it must have been reaped too: check /proc.
@@ -81,14 +59,7 @@ class SandboxTest : public ::testing::Test {
   void TearDown() override {
     if (berthd_ && berthd_->running()) {
       // Whatever a failed test left: stop and remove every pod.
-      runtime::v1::ListPodSandboxResponse list;
-      berthd_->runtime().ListPodSandbox(Ctx().get(), {}, &list);
-      for (const auto& p : list.items()) {
-        runtime::v1::RemovePodSandboxRequest r;
-        r.set_pod_sandbox_id(p.id());
-        runtime::v1::RemovePodSandboxResponse resp;
-        berthd_->runtime().RemovePodSandbox(Ctx(60).get(), r, &resp);
-      }
+      berthd_->RemoveAllPods();
       berthd_->Stop();
     }
     // berthd makes the pin dir a mount point of its own (as `ip netns` does); it outlives berthd.

@@ -102,8 +102,25 @@ TEST_F(BlobStoreTest, WriterChecksSizeAndDiscardsUncommitted) {
 
 TEST_F(BlobStoreTest, CleanIngestRemovesLeftovers) {
   tmp_.Write("blobs/ingest/deadbeef-abc123", "partial");
+  tmp_.Write("blobs/trash/deadbeef-def456", "doomed");
   store_.CleanIngest();
   EXPECT_TRUE(std::filesystem::is_empty(tmp_ / "blobs/ingest"));
+  EXPECT_TRUE(std::filesystem::is_empty(tmp_ / "blobs/trash"));
+}
+
+TEST_F(BlobStoreTest, MoveToTrashHidesTheBlobAtOnce) {
+  const Digest d = Digest::Parse(Sha256Of("doomed"));
+  store_.Put(d, "doomed");
+  const std::string first = store_.MoveToTrash(d);
+  EXPECT_FALSE(store_.Has(d));
+  EXPECT_TRUE(store_.List().empty());
+  ASSERT_TRUE(std::filesystem::exists(first));
+  store_.Put(d, "doomed");  // pulled again before the first trash copy went
+  const std::string second = store_.MoveToTrash(d);
+  EXPECT_NE(first, second);
+  EXPECT_TRUE(std::filesystem::exists(first));
+  EXPECT_EQ(store_.MoveToTrash(d), "");  // absent
+  EXPECT_FALSE(store_.Remove(d));
 }
 
 TEST_F(BlobStoreTest, ConcurrentFetchDownloadsOnce) {

@@ -41,6 +41,16 @@ TEST(ConmonLogWriter, CompleteLinesAreFullRecords) {
   EXPECT_EQ(Slurp(dir / "c.log"), kTs + " stdout F one\n" + kTs + " stdout F two\n" + kTs + " stdout F \n");
 }
 
+TEST(ConmonLogWriter, TtyLineEndsLoseTheirCarriageReturn) {
+  testing::TempDir dir;
+  LogWriter w(dir / "c.log");
+  w.DropCarriageReturns();
+  ASSERT_TRUE(w.Write(Stream::kStdout, "one\r\ntwo\r", kT));  // "\r\n" split across reads
+  ASSERT_TRUE(w.Write(Stream::kStdout, "\nprogress\r50%\r\n\r\n", kT));
+  EXPECT_EQ(Slurp(dir / "c.log"), kTs + " stdout F one\n" + kTs + " stdout F two\n" + kTs +
+                                      " stdout F progress\r50%\n" + kTs + " stdout F \n");
+}
+
 TEST(ConmonLogWriter, UnfinishedLineWaitsForItsNewline) {
   testing::TempDir dir;
   LogWriter w(dir / "c.log");

@@ -25,7 +25,7 @@ const std::vector<std::string> kRequired = {"--runtime", "/usr/sbin/runc", "--id
 TEST(ConmonOptions, ParsesEveryFlag) {
   auto args = kRequired;
   args.insert(args.end(), {"--runtime-root", "/r", "--log-path", "/l", "--log-max-line-size", "100",
-                           "--sync-fd", "5", "--stdin"});
+                           "--sync-fd", "5", "--stdin", "--tty"});
   Options o = Parse(args);
   EXPECT_EQ(o.runtime, "/usr/sbin/runc");
   EXPECT_EQ(o.runtime_root, "/r");
@@ -37,6 +37,7 @@ TEST(ConmonOptions, ParsesEveryFlag) {
   EXPECT_EQ(o.log_max_line, 100u);
   EXPECT_EQ(o.sync_fd, 5);
   EXPECT_TRUE(o.stdin_open);
+  EXPECT_TRUE(o.tty);
 }
 
 TEST(ConmonOptions, DefaultsAndErrors) {
@@ -45,6 +46,7 @@ TEST(ConmonOptions, DefaultsAndErrors) {
   EXPECT_EQ(o.sync_fd, -1);
   EXPECT_TRUE(o.log_path.empty());
   EXPECT_FALSE(o.stdin_open);
+  EXPECT_FALSE(o.tty);
   EXPECT_THROW(Parse({"--runtime", "/r"}), std::invalid_argument);  // --id etc. missing
   auto bad = kRequired;
   bad.insert(bad.end(), {"--bogus", "1"});
@@ -65,6 +67,10 @@ TEST(ConmonRuntime, CommandLines) {
   EXPECT_EQ(CreateArgs(o, "/proc/self/fd/7"),
             (std::vector<std::string>{"/usr/sbin/runc", "--log", "/proc/self/fd/7", "--log-format", "json", "create",
                                       "--bundle", "/b", "--pid-file", "/b/pid", "c1"}));
+  EXPECT_EQ(CreateArgs(o, "/l", "/tmp/s/console.sock"),
+            (std::vector<std::string>{"/usr/sbin/runc", "--log", "/l", "--log-format", "json", "create", "--bundle",
+                                      "/b", "--pid-file", "/b/pid", "--console-socket", "/tmp/s/console.sock",
+                                      "c1"}));
   o.runtime_root = "/run/r";
   EXPECT_EQ(DeleteArgs(o),
             (std::vector<std::string>{"/usr/sbin/runc", "--root", "/run/r", "delete", "--force", "c1"}));

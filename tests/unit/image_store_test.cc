@@ -210,6 +210,35 @@ TEST_F(ImageStoreTest, LoadDropsBrokenRecordsAndCollectsOrphans) {
   EXPECT_EQ(std::distance(fs::directory_iterator(tmp_ / "images"), fs::directory_iterator{}), 1);
 }
 
+TEST_F(ImageStoreTest, RemoveLeavesNoTrashAndCrashLeftTrashGoesAtStart) {
+  ImageRecord a = store_->Add(MakeImage("a", {"docker.io/library/a:latest"}));
+  store_->Remove("a", NotInUse());
+  EXPECT_TRUE(fs::is_empty(tmp_ / "blobs/trash"));
+  EXPECT_TRUE(fs::is_empty(tmp_ / "layers"));
+
+  // A crash between moving to trash and deleting it: the trash is all that stays.
+  ImageRecord b = store_->Add(MakeImage("b", {"docker.io/library/b:latest"}));
+  const std::string layer_trash = layers_.MoveToTrash(Digest::Parse(b.chain_ids[1]));
+  const std::string blob_trash = blobs_.MoveToTrash(Digest::Parse(b.blobs[0]));
+  ASSERT_TRUE(fs::exists(layer_trash));
+  ASSERT_TRUE(fs::exists(blob_trash));
+  EXPECT_EQ(layers_.List().size(), 1u);  // the trashed layer is out of sight
+
+  // Start-up as berthd does it (image/images.cc).
+  storage::BlobStore blobs(root());
+  storage::LayerStore layers(root());
+  blobs.CleanIngest();
+  layers.CleanPartial();
+  ImageStore reloaded(root(), blobs, layers, Normalize);
+  reloaded.Load();
+  EXPECT_FALSE(fs::exists(layer_trash));
+  EXPECT_FALSE(fs::exists(blob_trash));
+  EXPECT_TRUE(reloaded.List().empty());  // b lost a layer and a blob: dropped
+  EXPECT_TRUE(fs::is_empty(tmp_ / "blobs/trash"));
+  EXPECT_TRUE(fs::is_empty(tmp_ / "blobs/sha256"));
+  EXPECT_TRUE(fs::is_empty(tmp_ / "layers"));
+}
+
 TEST_F(ImageStoreTest, ProtectionShieldsAPullInProgress) {
   Digest pulled = Digest::Parse(Sha256Of("pulling"));
   blobs_.Put(pulled, "pulling");

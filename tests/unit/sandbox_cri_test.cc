@@ -152,7 +152,7 @@ TEST_F(Filter, IdStateAndLabelsTogether) {
 
 TEST(SandboxRecord, JsonRoundTrip) {
   Sandbox s;
-  s.id = NewSandboxId();
+  s.id = NewId();
   s.name = "web";
   s.pod_namespace = "ns";
   s.uid = "u";

@@ -6,25 +6,14 @@
 
 #include "cri/error.h"
 #include "pod/sandbox_spec.h"
+#include "tests/support/pod_sandbox.h"
 
 namespace berth::pod {
 namespace {
 
 using nlohmann::json;
 
-Sandbox PodSandbox() {
-  Sandbox sb;
-  sb.id = std::string(64, 'a');
-  sb.name = "web";
-  sb.pod_namespace = "default";
-  sb.uid = "uid-1";
-  sb.hostname = "web-0";
-  sb.netns_path = "/run/berth/netns/" + sb.id;
-  sb.shm_path = "/run/berth/sandboxes/" + sb.id + "/shm";
-  sb.cgroups_path = "/kubepods/besteffort/poduid-1/" + sb.id;
-  sb.ns = {NsMode::kPod, NsMode::kContainer, NsMode::kPod, ""};
-  return sb;
-}
+using testing::PodSandbox;
 
 std::vector<std::string> NsTypes(const json& spec) {
   std::vector<std::string> out;

@@ -1,0 +1,268 @@
+# Shared by the runtime benchmarks (hack/bench-runp.sh, hack/bench-containers.sh):
+# berthd and containerd (Debian's, with its CRI plugin) side by side, each on
+# its own root, socket and runc root, with the same CNI network config (bridge
+# + portmap, plugins from /usr/lib/cni) except for its name, bridge and subnet
+# (berth: bbench-b0, 10.197.0.0/16; containerd: bbench-c0, 10.198.0.0/16); a
+# private docker-registry on 127.0.0.1 holding berth-pause as containerd's
+# sandbox image (berth runs the same binary from its built-in pause rootfs);
+# and a cleanup trap that removes pods, daemons (by PID), leftover runc
+# containers and shims, mounts, bridges, cgroups and the work dir, even on failure.
+#
+# Sourcing it (after lib.sh, with BENCH_NAME set) checks root, takes the lock,
+# checks the network is free, builds, makes WORK, sets the EXIT trap and
+# starts the registry (REGISTRY, PAUSE_IMAGE); then call start_berth and
+# start_containerd (both may pull from REGISTRY over plain http). A script with more
+# to clean up defines bench_extra_cleanup (run first, under set +e).
+#   BENCH_BUILD_DIR=build/bench       where berthd and friends are built (Release)
+#   BENCH_CACHE=/var/tmp/berth-bench  work dirs and results
+#   BENCH_SUBNET_BERTH=10.197.0.0/16  BENCH_SUBNET_CONTAINERD=10.198.0.0/16
+# shellcheck shell=bash
+
+[ "$(id -u)" -eq 0 ] || { echo "bench-$BENCH_NAME.sh: run as root (runtimes make netns, mounts, cgroups)" >&2; exit 1; }
+BUILD=${BENCH_BUILD_DIR:-$BERTH_SRC/build/bench}
+CACHE=${BENCH_CACHE:-/var/tmp/berth-bench}
+declare -A SUBNET=([berth]=${BENCH_SUBNET_BERTH:-10.197.0.0/16} [containerd]=${BENCH_SUBNET_CONTAINERD:-10.198.0.0/16})
+declare -A BRIDGE=([berth]=bbench-b0 [containerd]=bbench-c0)
+CGROUP_ROOT=/berthbench-$$
+
+log() { echo "bench-$BENCH_NAME: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+# --- (a) one run at a time; a free network --------------------------------------------
+mkdir -p "$CACHE"
+# One lock for every benchmark: they use the same bridge names and subnets.
+exec 9> "$CACHE/daemons.lock"
+flock -n 9 || die "another hack/bench-*.sh holds $CACHE/daemons.lock"
+for name in berth containerd; do
+  ! ip link show "${BRIDGE[$name]}" > /dev/null 2>&1 ||
+    die "link ${BRIDGE[$name]} exists (left by a killed run?); delete it first: ip link del ${BRIDGE[$name]}"
+done
+ip -4 -j route show table all | python3 -c '
+import ipaddress, json, sys
+ours = [ipaddress.ip_network(n) for n in sys.argv[1:]]
+for r in json.load(sys.stdin):
+    dst = r.get("dst", "")
+    if dst in ("", "default") or not dst[0].isdigit():
+        continue
+    net = ipaddress.ip_network(dst if "/" in dst else dst + "/32", strict=False)
+    for o in ours:
+        if net.overlaps(o):
+            sys.exit("bench: subnet %s overlaps route %s on %s; set BENCH_SUBNET_*" % (o, dst, r.get("dev")))
+' "${SUBNET[berth]}" "${SUBNET[containerd]}"
+
+# --- (b) dependencies, build -------------------------------------------------------------
+"$BERTH_SRC/hack/install-deps.sh" >&2
+cmake -S "$BERTH_SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBERTH_WERROR=OFF -DBERTH_TESTS=ON > /dev/null
+cmake --build "$BUILD" -j "$JOBS" --target berthd berth-conmon berth-pause berth-cri-bench >&2
+BERTHD=$BUILD/server/berthd
+CONMON=$BUILD/conmon/berth-conmon
+PAUSE=$BUILD/pod/berth-pause
+CLIENT=$BUILD/tests/bench/berth-cri-bench
+
+# --- processes and cleanup ---------------------------------------------------------------
+WORK=$(mktemp -d "$CACHE/$BENCH_NAME.XXXXXX")
+declare -A PIDS=() SOCK=()
+declare -A RUNC_ROOT=([berth]=$WORK/berth/run/runtimes/runc [containerd]=$WORK/containerd/runc)
+
+stop_proc() {  # name: SIGTERM, then SIGKILL after 20 s; only the pid we started
+  local name=$1 pid=${PIDS[$1]:-}
+  [ -n "$pid" ] || return 0
+  if kill -0 "$pid" 2> /dev/null; then
+    kill -TERM "$pid" 2> /dev/null || true
+    for _ in $(seq 200); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2> /dev/null && { log "$name (pid $pid) ignored SIGTERM; killing it"; kill -KILL "$pid" 2> /dev/null || true; }
+  fi
+  wait "$pid" 2> /dev/null || true
+  unset "PIDS[$name]"
+}
+
+unmount_under() {  # dir: unmounts everything mounted below it, deepest first
+  local dir=$1 m
+  findmnt -rn -o TARGET | awk -v p="$dir/" 'index($0, p) == 1' | sort -r | while read -r m; do
+    umount "$m" 2> /dev/null || umount -l "$m" || log "cannot unmount $m"
+  done
+}
+
+# Containers a daemon left in its own runc root (only if pod removal failed):
+# killed and deleted through runc, which only knows the ones our daemons made.
+delete_containers() {  # runc_root
+  local root=$1 id
+  [ -d "$root" ] || return 0
+  for id in $(runc --root "$root" list -q 2> /dev/null); do
+    log "deleting leftover container $id (runc root $root)"
+    runc --root "$root" delete --force "$id" || true
+  done
+}
+
+# containerd shims serving our containerd's socket (they exit when their pod is removed).
+kill_shims() {
+  local f pid
+  for f in /proc/[0-9]*/cmdline; do
+    pid=${f#/proc/}; pid=${pid%/cmdline}
+    if { tr '\0' ' ' < "$f"; } 2> /dev/null | grep -q -- "containerd-shim.* -address ${SOCK[containerd]:-/nonexistent} "; then
+      log "killing leftover shim $pid"
+      kill -KILL "$pid" 2> /dev/null || true
+    fi
+  done
+}
+
+cleanup() {
+  local status=$? name d keep
+  trap - EXIT INT TERM
+  set +e  # clean up as much as possible, whatever fails
+  declare -F bench_extra_cleanup > /dev/null && bench_extra_cleanup
+  if [ "$status" -ne 0 ]; then  # keep the daemons' logs of a failed run
+    keep=$CACHE/$BENCH_NAME-failed-$(date +%Y%m%d-%H%M%S)
+    mkdir -p "$keep" && cp "$WORK"/*.log "$keep"/ 2> /dev/null && log "daemon logs kept in $keep"
+    [ -n "${RESULT:-}" ] && rm -f "$RESULT"  # no half-written results
+  fi
+  for name in berth containerd; do
+    [ -n "${PIDS[$name]:-}" ] && kill -0 "${PIDS[$name]}" 2> /dev/null &&
+      { "$CLIENT" rmp "${SOCK[$name]}" > /dev/null || log "$name: removing bench pods failed"; }
+  done
+  for name in "${!PIDS[@]}"; do stop_proc "$name"; done
+  for name in berth containerd; do delete_containers "${RUNC_ROOT[$name]}"; done
+  kill_shims
+  unmount_under "$WORK"
+  for name in berth containerd; do
+    ip link show "${BRIDGE[$name]}" > /dev/null 2>&1 && ip link del "${BRIDGE[$name]}"
+  done
+  # Pod cgroups: runc made <CGROUP_ROOT>/besteffort/pod<uid> in every hierarchy.
+  for d in /sys/fs/cgroup/*"$CGROUP_ROOT"; do
+    [ -d "$d" ] && [ ! -L "${d%"$CGROUP_ROOT"}" ] && find "$d" -depth -type d -exec rmdir {} + 2> /dev/null
+  done
+  rm -rf "$WORK"
+  return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_cri() {  # name socket: until its CRI Version answers
+  local name=$1 sock=$2
+  for _ in $(seq 300); do
+    [ -S "$sock" ] && "$CLIENT" version "$sock" > /dev/null 2>&1 && return 0
+    kill -0 "${PIDS[$name]}" 2> /dev/null || break
+    sleep 0.1
+  done
+  log "$name did not come up; its log:"
+  tail -n 30 "$WORK/$name.log" >&2
+  exit 1
+}
+
+# --- (c) the pause image for containerd, in a private registry ------------------------------
+PORT=$(free_port)
+REGISTRY=127.0.0.1:$PORT
+mkdir -p "$WORK/registry"
+cat > "$WORK/registry/config.yml" <<EOF
+version: 0.1
+log: {level: warn, accesslog: {disabled: true}}
+storage: {filesystem: {rootdirectory: $WORK/registry/data}}
+http: {addr: "$REGISTRY"}
+EOF
+docker-registry serve "$WORK/registry/config.yml" > "$WORK/registry.log" 2>&1 &
+PIDS[registry]=$!
+for _ in $(seq 150); do curl -sf -o /dev/null "http://$REGISTRY/v2/" && break; sleep 0.1; done
+curl -sf -o /dev/null "http://$REGISTRY/v2/" || { log "docker-registry did not start"; cat "$WORK/registry.log" >&2; exit 1; }
+"$BERTH_SRC/hack/build-pause-image.sh" "$WORK/pause-image" "$PAUSE"
+"$BERTH_SRC/hack/push-test-images.sh" "$WORK/pause-image" "http://$REGISTRY" berth-bench/pause > /dev/null
+PAUSE_IMAGE=$REGISTRY/berth-bench/pause:bench
+
+# --- (d) the network: one conflist per runtime, identical but for name, bridge, subnet ---------
+write_cni() {  # name
+  local name=$1 d=$WORK/$1/cni
+  mkdir -p "$d" "$WORK/$name/ipam"
+  cat > "$d/10-bench.conflist" <<EOF
+{
+  "cniVersion": "1.0.0",
+  "name": "bench-$name",
+  "plugins": [
+    {
+      "type": "bridge",
+      "bridge": "${BRIDGE[$name]}",
+      "isGateway": true,
+      "ipMasq": false,
+      "hairpinMode": true,
+      "ipam": {
+        "type": "host-local",
+        "dataDir": "$WORK/$name/ipam",
+        "ranges": [[{"subnet": "${SUBNET[$name]}"}]],
+        "routes": [{"dst": "0.0.0.0/0"}]
+      }
+    },
+    {"type": "portmap", "capabilities": {"portMappings": true}}
+  ]
+}
+EOF
+}
+
+# --- (e) the two runtimes ------------------------------------------------------------------------
+start_berth() {
+  local d=$WORK/berth
+  write_cni berth
+  mkdir -p "$d/config.d"
+  printf 'images:\n  registries:\n    "%s": {insecure: true}\n' "$REGISTRY" > "$d/berth.yaml"
+  "$BERTHD" serve --config "$d/berth.yaml" --config-dir "$d/config.d" --root "$d/root" --run-root "$d/run" \
+    --listen "$d/berth.sock" --cni-conf-dir "$d/cni" --cni-bin-dir /usr/lib/cni --conmon "$CONMON" \
+    --pause-binary "$PAUSE" --cgroup-manager cgroupfs --default-runtime runc --log-level info \
+    >> "$WORK/berth.log" 2>&1 &
+  PIDS[berth]=$!
+  SOCK[berth]=$d/berth.sock
+  wait_cri berth "$d/berth.sock"
+}
+
+start_containerd() {
+  local d=$WORK/containerd
+  write_cni containerd
+  cat > "$d/config.toml" <<EOF
+version = 2
+root = "$d/root"
+state = "$d/state"
+disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.native", "io.containerd.internal.v1.opt",
+  "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+[grpc]
+  address = "$d/containerd.sock"
+[ttrpc]
+  address = "$d/containerd.sock.ttrpc"
+[cgroup]
+  path = ""
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$PAUSE_IMAGE"
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  # No CAP_SYS_RESOURCE here: the CRI plugin asks -998 for sandboxes; clamp
+  # to containerd's own instead of failing.
+  restrict_oom_score_adj = true
+  netns_mounts_under_state_dir = true
+  enable_selinux = false
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        BinaryName = "/usr/sbin/runc"
+        Root = "${RUNC_ROOT[containerd]}"
+        SystemdCgroup = false
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$d/cni"
+    max_conf_num = 1
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "$d/certs.d"
+EOF
+  mkdir -p "$d/certs.d/$REGISTRY"
+  printf 'server = "http://%s"\n[host."http://%s"]\n  capabilities = ["pull", "resolve"]\n' \
+    "$REGISTRY" "$REGISTRY" > "$d/certs.d/$REGISTRY/hosts.toml"
+  containerd --config "$d/config.toml" >> "$WORK/containerd.log" 2>&1 &
+  PIDS[containerd]=$!
+  SOCK[containerd]=$d/containerd.sock
+  wait_cri containerd "$d/containerd.sock"
+  # The sandbox image is pulled here, not inside a timed RunPodSandbox.
+  "$CLIENT" pull "$d/containerd.sock" "$PAUSE_IMAGE" > /dev/null || { tail -n 20 "$WORK/containerd.log" >&2; exit 1; }
+}

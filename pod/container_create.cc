@@ -1,0 +1,237 @@
+// CreateContainer: the overlay rootfs, the OCI bundle and the runtime's
+// create under berth-conmon; any failure undoes every step.
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "cri/error.h"
+#include "pod/now.h"
+#include "pod/capabilities.h"
+#include "pod/container_cri.h"
+#include "pod/container_manager.h"
+#include "pod/container_spec.h"
+#include "pod/monitor.h"
+#include "pod/pod_files.h"
+#include "pod/rollback.h"
+#include "pod/sandbox_spec.h"
+#include "storage/fs.h"
+#include "storage/mount.h"
+
+namespace berth::pod {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr size_t kMaxIdentityFile = 4 << 20;  // an /etc/passwd larger than this is no passwd file
+
+
+// A file of the image read as the container would see it: symlinks resolve
+// inside `root`, so an image's /etc/passwd -> /etc/shadow stays in the image.
+std::string ReadInRoot(const std::string& root, const std::string& rel) {
+  storage::UniqueFd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) throw SysError("open rootfs " + root);
+  open_how how{};
+  how.flags = O_RDONLY | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  storage::UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, dir.get(), rel.c_str(), &how, sizeof how)));
+  if (!fd) {
+    if (errno == ENOENT || errno == ENOTDIR) return "";
+    throw SysError("open " + rel + " in rootfs " + root);
+  }
+  std::string out;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw SysError("read " + rel + " in rootfs " + root);
+    if (n == 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > kMaxIdentityFile) throw InvalidArgument("image file " + rel + " is larger than 4 MiB");
+  }
+}
+
+std::optional<DeviceInfo> StatDevice(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) return std::nullopt;
+  DeviceInfo d;
+  d.type = S_ISCHR(st.st_mode) ? 'c' : 'b';
+  d.major = major(st.st_rdev);
+  d.minor = minor(st.st_rdev);
+  d.file_mode = st.st_mode & 07777;
+  d.uid = st.st_uid;
+  d.gid = st.st_gid;
+  return d;
+}
+
+// A host path the CRI asks to mount but that does not exist becomes a
+// directory, as kubelet's hostPath DirectoryOrCreate and containerd do.
+void EnsureHostPaths(const runtime::v1::ContainerConfig& config) {
+  for (const auto& m : config.mounts()) {
+    if (m.host_path().empty() || fs::exists(m.host_path())) continue;
+    storage::MakeDirs(m.host_path(), 0755);
+  }
+}
+
+void ValidateRequest(const runtime::v1::CreateContainerRequest& req) {
+  if (req.pod_sandbox_id().empty()) throw InvalidArgument("CreateContainer: pod_sandbox_id is required");
+  if (!req.has_config()) throw InvalidArgument("CreateContainer: config is required");
+  const auto& c = req.config();
+  if (!c.has_metadata() || c.metadata().name().empty()) {
+    throw InvalidArgument("CreateContainer: config.metadata.name is required");
+  }
+  if (c.image().image().empty()) throw InvalidArgument("CreateContainer: config.image.image is required");
+}
+
+}  // namespace
+
+void ContainerManager::ReserveName(const std::string& key, const std::string& image_id) {
+  std::lock_guard lock(mu_);
+  if (reserved_names_.contains(key)) {
+    throw AlreadyExists("CreateContainer: container " + key + " (pod/name_attempt) is being created");
+  }
+  if (auto taken = store_.FindIf([&](const Container& c) { return c.NameKey() == key; })) {
+    throw AlreadyExists("CreateContainer: the name " + key + " (pod/name_attempt) is taken by container " + taken->id);
+  }
+  reserved_names_.insert(key);
+  creating_images_.insert(image_id);
+}
+
+void ContainerManager::ReleaseName(const std::string& key, const std::string& image_id) {
+  std::lock_guard lock(mu_);
+  reserved_names_.erase(key);
+  if (auto it = creating_images_.find(image_id); it != creating_images_.end()) creating_images_.erase(it);
+}
+
+std::string ContainerManager::Create(const runtime::v1::CreateContainerRequest& req) {
+  ValidateRequest(req);
+  const auto& config = req.config();
+  auto sb = sandboxes_.Get(req.pod_sandbox_id());
+  if (!sb) throw NotFound("CreateContainer: sandbox " + req.pod_sandbox_id() + " not found");
+  if (sb->state != SandboxState::kReady) {
+    throw FailedPrecondition("CreateContainer: sandbox " + sb->id + " is not ready");
+  }
+  const ContainerImage img = resolve_image_(config.image().image());
+
+  Container c;
+  c.sandbox_id = sb->id;
+  c.name = config.metadata().name();
+  c.attempt = config.metadata().attempt();
+  const std::string key = c.NameKey();
+  ReserveName(key, img.record.id);
+  struct Release {
+    ContainerManager* m;
+    std::string key, image;
+    ~Release() { m->ReleaseName(key, image); }
+  } release{this, key, img.record.id};
+
+  c.id = NewId();
+  c.created_at = NowNs();
+  c.image = config.image().image();
+  c.image_id = img.record.id;
+  c.image_ref = img.record.repo_digests.empty() ? img.record.id : img.record.repo_digests.front();
+  c.labels.insert(config.labels().begin(), config.labels().end());
+  c.annotations.insert(config.annotations().begin(), config.annotations().end());
+  c.config_json = ToJson(config);
+  c.resources_json = ToJson(config.linux().resources());
+  c.runtime_handler = sb->runtime_handler;
+  c.runtime_path = sb->runtime_path;
+  c.runtime_root = sb->runtime_root;
+  c.cgroups_path = SandboxCgroupsPath(cfg_.runtime.cgroup_manager, sb->cgroup_parent, c.id);
+  if (!config.log_path().empty()) {
+    c.log_path = fs::path(config.log_path()).is_absolute() || sb->log_directory.empty()
+                     ? config.log_path()
+                     : (fs::path(sb->log_directory) / config.log_path()).string();
+  }
+
+  auto lock = LockContainer(c.id);
+  Rollback rb("CreateContainer " + key + " (container " + c.id + ")");
+  BuildBundle(c, *sb, img, config, rb);
+  c.state = ContainerState::kCreated;
+  rb.Add("record", [this, id = c.id] { store_.Remove(id); });
+  store_.Save(c);
+  rb.Commit();
+  spdlog::info("container {} ({} in sandbox {}) created from {}", c.id, key, sb->id, c.image_ref);
+  return c.id;
+}
+
+void ContainerManager::BuildBundle(Container& c, const Sandbox& sb, const ContainerImage& img,
+                                   const runtime::v1::ContainerConfig& config, Rollback& rb) {
+  const std::string root_dir = RootDir(c.id), run_dir = RunDir(c.id), rootfs = RootfsDir(c.id);
+  storage::MakeDirs(root_dir, 0700);
+  rb.Add("root dir " + root_dir, [root_dir] { fs::remove_all(root_dir); });
+  storage::MakeDirs(run_dir, 0711);
+  rb.Add("run dir " + run_dir, [run_dir] { fs::remove_all(run_dir); });
+
+  std::vector<std::string> lowers(img.layer_dirs.rbegin(), img.layer_dirs.rend());  // overlay wants top first
+  storage::MountOverlay(lowers, root_dir + "/upper", root_dir + "/work", rootfs);
+  rb.Add("rootfs mount " + rootfs, [rootfs] { storage::UnmountAll(rootfs, "container rootfs"); });
+
+  const image::ImageConfig image_config = image::ImageConfig::Parse(img.record.config_json, img.record.id);
+  const PodFilePaths pod_files = PodFilesIn(sandboxes_.SandboxRunDir(sb.id));
+  pid_t target_pid = 0;
+  const auto& nso = config.linux().security_context().namespace_options();
+  if (nso.pid() == runtime::v1::TARGET) {
+    auto target = store_.Get(nso.target_id());
+    if (!target || target->sandbox_id != sb.id) {
+      throw NotFound("CreateContainer: target container " + nso.target_id() +
+                     " of the PID namespace is not in sandbox " + sb.id);
+    }
+    target_pid = target->pid;
+  }
+  const ContainerSpecInput in{.config = config,
+                              .image = image_config,
+                              .sandbox = sb,
+                              .container_id = c.id,
+                              .rootfs = rootfs,
+                              .cgroups_path = c.cgroups_path,
+                              .pause_pid = sb.pause_pid,
+                              .target_pid = target_pid,
+                              .hosts_path = pod_files.hosts,
+                              .resolv_conf_path = pod_files.resolv_conf,
+                              .hostname_path = pod_files.hostname,
+                              .volumes_dir = root_dir + "/volumes",
+                              .etc_passwd = ReadInRoot(rootfs, "etc/passwd"),
+                              .etc_group = ReadInRoot(rootfs, "etc/group"),
+                              .own_oom_score_adj = OwnOomScoreAdj(),
+                              .stat_device = StatDevice,
+                              .own_capabilities = OwnCapabilities()};
+  ContainerSpec spec = BuildContainerSpec(in);
+  c.oom_score_adj_requested = spec.oom_score_adj_requested;
+  c.stop_signal = spec.stop_signal;
+  for (const auto& dir : spec.volume_dirs) storage::MakeDirs(dir, 0755);
+  EnsureHostPaths(config);
+  if (!c.log_path.empty()) storage::MakeDirs(fs::path(c.log_path).parent_path().string(), 0755);
+
+  const std::string bundle = run_dir + "/bundle";
+  storage::MakeDirs(bundle, 0700);
+  storage::WriteFileAtomic(bundle + "/config.json", spec.spec.dump(2), 0600, storage::Durability::kProcessCrash);
+
+  const OciRuntime rt = RuntimeOf(c);
+  rb.Add("runtime container", [this, rt, c] {
+    if (rt.Kill(c.id, "KILL", true)) WaitExited(c, kKillWait);
+    rt.Delete(c.id);
+  });
+  MonitorSpec ms;
+  ms.conmon_path = cfg_.runtime.conmon;
+  ms.runtime_path = rt.path();
+  ms.runtime_root = rt.root();
+  ms.container_id = c.id;
+  ms.bundle_dir = bundle;
+  ms.exit_file = ExitFile(c.id);
+  ms.pid_file = run_dir + "/pid";
+  ms.log_path = c.log_path;
+  ms.stdin_open = config.stdin();
+  ms.tty = config.tty();
+  Started started = CreateUnderMonitor(ms);
+  c.pid = started.container_pid;
+  c.monitor_pid = started.monitor_pid;
+}
+
+}  // namespace berth::pod

@@ -1,0 +1,301 @@
+// Container lifecycle after creation: start, stop, remove, status, list,
+// resource updates, log reopening and ExecSync (create is in
+// container_create.cc, recovery in container_recovery.cc).
+#include "pod/container_manager.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "cri/error.h"
+#include "pod/now.h"
+#include "pod/container_cri.h"
+#include "pod/container_spec.h"
+#include "pod/monitor.h"
+#include "pod/sandbox_spec.h"
+#include "storage/fs.h"
+#include "storage/mount.h"
+
+namespace berth::pod {
+namespace fs = std::filesystem;
+
+namespace {
+
+
+std::string StopSignalName(const std::string& sig) {
+  // runc kill takes "TERM" or "SIGTERM" alike; keep what the image said.
+  return sig.empty() ? "SIGTERM" : sig;
+}
+
+}  // namespace
+
+ContainerManager::ContainerManager(const config::Config& cfg, SandboxManager& sandboxes, ResolveImageFn resolve_image)
+    : cfg_(cfg), sandboxes_(sandboxes), resolve_image_(std::move(resolve_image)), store_(cfg.root) {}
+
+OciRuntime ContainerManager::RuntimeOf(const Container& c) const {
+  return OciRuntime(c.runtime_handler, c.runtime_path, c.runtime_root);
+}
+
+std::string ContainerManager::ResolveId(const std::string& id, const char* rpc) const {
+  if (id.empty()) throw InvalidArgument(std::string(rpc) + ": container_id is required");
+  if (store_.Get(id)) return id;
+  std::string found;
+  for (const auto& c : store_.List()) {
+    if (c.id.rfind(id, 0) != 0) continue;
+    if (!found.empty()) throw InvalidArgument(std::string(rpc) + ": container id prefix " + id + " is ambiguous");
+    found = c.id;
+  }
+  if (found.empty()) throw NotFound(std::string(rpc) + ": container " + id + " not found");
+  return found;
+}
+
+Container ContainerManager::Effective(Container c) const {
+  if (c.state == ContainerState::kExited) return c;
+  std::optional<ExitStatus> exit;
+  try {
+    exit = ReadExitFile(ExitFile(c.id));
+  } catch (const std::exception& e) {
+    spdlog::warn("container {}: exit file unreadable ({}); taking it as exited", c.id, e.what());
+    exit = ExitStatus{255, NowNs(), false};
+  }
+  if (!exit) return c;
+  c.state = ContainerState::kExited;
+  c.exit_code = exit->exit_code;
+  c.finished_at = exit->finished_at_ns;
+  c.oom_killed = exit->oom_killed;
+  return c;
+}
+
+Container ContainerManager::Refresh(const std::string& id) {
+  auto rec = store_.Get(id);
+  if (!rec) throw NotFound("container " + id + " not found");
+  Container c = Effective(*rec);
+  if (c.state != rec->state) store_.Save(c);
+  return c;
+}
+
+bool ContainerManager::WaitExited(const Container& c, std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const OciRuntime rt = RuntimeOf(c);
+  for (int i = 0;; ++i) {
+    if (ReadExitFile(ExitFile(c.id))) return true;
+    // Without a monitor (it died), the runtime still knows whether it stopped.
+    if (i % 25 == 24) {
+      auto st = rt.State(c.id);
+      if (!st || st->value("status", "") == "stopped") return true;
+    }
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+void ContainerManager::StopLocked(const Container& c, std::chrono::seconds timeout) {
+  if (Effective(c).state == ContainerState::kExited) return;
+  const OciRuntime rt = RuntimeOf(c);
+  // A created container has not run its process yet: nothing to ask nicely.
+  if (timeout.count() > 0 && c.state == ContainerState::kRunning) {
+    if (rt.Kill(c.id, StopSignalName(c.stop_signal)) && WaitExited(c, timeout)) return;
+    if (Effective(c).state == ContainerState::kExited) return;
+    spdlog::info("container {}: still running {} s after {}; sending SIGKILL", c.id, timeout.count(), c.stop_signal);
+  }
+  rt.Kill(c.id, "KILL", true);
+  if (!WaitExited(c, kKillWait)) {
+    throw DeadlineExceeded("container " + c.id + " (pid " + std::to_string(c.pid) + ") did not exit within " +
+                           std::to_string(kKillWait.count()) + " s of SIGKILL");
+  }
+}
+
+void ContainerManager::Start(const std::string& raw_id) {
+  const std::string id = ResolveId(raw_id, "StartContainer");
+  auto lock = LockContainer(id);
+  Container c = Refresh(id);
+  if (c.state != ContainerState::kCreated) {
+    throw FailedPrecondition("StartContainer: container " + id + " is " +
+                             (c.state == ContainerState::kRunning ? "already running" : "exited") +
+                             "; only a created container can be started");
+  }
+  if (auto sb = sandboxes_.Get(c.sandbox_id); !sb || sb->state != SandboxState::kReady) {
+    throw FailedPrecondition("StartContainer: container " + id + ": its sandbox " + c.sandbox_id + " is not ready");
+  }
+  // Taken before the start: a short-lived process may be gone (and its
+  // finish time recorded) by the time the runtime returns.
+  const int64_t started_at = NowNs();
+  try {
+    RuntimeOf(c).Start(id);
+  } catch (const Error& e) {
+    // The runtime reports an exec failure (no such binary...) at start; the
+    // container is then exited and says why.
+    c = Effective(c);
+    c.message = e.what();
+    if (c.state != ContainerState::kExited) {
+      c.state = ContainerState::kExited;
+      c.exit_code = 128;
+      c.finished_at = NowNs();
+    }
+    store_.Save(c);
+    throw Internal("StartContainer: container " + id + ": " + e.what());
+  }
+  c.state = ContainerState::kRunning;
+  c.started_at = started_at;
+  store_.Save(c);
+  spdlog::info("container {} ({}) started", id, c.name);
+}
+
+void ContainerManager::Stop(const std::string& raw_id, std::chrono::seconds timeout) {
+  const std::string id = ResolveId(raw_id, "StopContainer");
+  auto lock = LockContainer(id);
+  StopLocked(Refresh(id), timeout);
+  Refresh(id);
+}
+
+void ContainerManager::RemoveLocked(const Container& c) {
+  StopLocked(c, std::chrono::seconds(0));
+  RuntimeOf(c).Delete(c.id);
+  storage::UnmountAll(RootfsDir(c.id), "container rootfs");
+  std::error_code ec;
+  fs::remove_all(RunDir(c.id), ec);
+  if (ec) throw Internal("remove container run dir " + RunDir(c.id) + ": " + ec.message());
+  store_.Remove(c.id);  // the record last: until then a retry finds it
+  spdlog::info("container {} ({}) removed", c.id, c.name);
+}
+
+void ContainerManager::Remove(const std::string& raw_id) {
+  if (raw_id.empty()) throw InvalidArgument("RemoveContainer: container_id is required");
+  std::string id;
+  try {
+    id = ResolveId(raw_id, "RemoveContainer");
+  } catch (const Error& e) {
+    if (e.code() != grpc::StatusCode::NOT_FOUND) throw;
+    spdlog::info("RemoveContainer: container {} not found; nothing to remove", raw_id);
+    return;
+  }
+  auto lock = LockContainer(id);
+  if (auto c = store_.Get(id)) RemoveLocked(*c);
+  DropLock(id);
+}
+
+runtime::v1::ContainerStatusResponse ContainerManager::Status(const std::string& raw_id, bool verbose) {
+  const std::string id = ResolveId(raw_id, "ContainerStatus");
+  auto rec = store_.Get(id);
+  if (!rec) throw NotFound("ContainerStatus: container " + id + " not found");
+  const Container c = Effective(*rec);
+  runtime::v1::ContainerStatusResponse resp;
+  FillStatus(c, resp.mutable_status());
+  if (verbose) {
+    nlohmann::json info = {{"pid", c.pid},
+                           {"monitorPid", c.monitor_pid},
+                           {"sandboxId", c.sandbox_id},
+                           {"runtimeHandler", c.runtime_handler},
+                           {"cgroupsPath", c.cgroups_path},
+                           {"runDir", RunDir(id)}};
+    if (c.oom_score_adj_requested) {
+      info["oomScoreAdj"] = nlohmann::json{
+          {"requested", *c.oom_score_adj_requested},
+          {"applied", OwnOomScoreAdj()},
+          {"reason", "berthd lacks CAP_SYS_RESOURCE: no process may go below its own oom_score_adj, so the "
+                     "requested value was raised to it"}};
+    }
+    try {
+      info["runtimeSpec"] = nlohmann::json::parse(storage::ReadFile(RunDir(id) + "/bundle/config.json"));
+    } catch (const std::exception&) {
+      info["runtimeSpec"] = nullptr;
+    }
+    (*resp.mutable_info())["info"] = info.dump();
+  }
+  return resp;
+}
+
+std::vector<runtime::v1::Container> ContainerManager::List(const runtime::v1::ContainerFilter& filter) {
+  std::vector<Container> all = store_.List();
+  for (auto& c : all) c = Effective(std::move(c));
+  std::vector<runtime::v1::Container> out;
+  for (const auto& c : FilterContainers(std::move(all), filter)) FillListItem(c, &out.emplace_back());
+  return out;
+}
+
+void ContainerManager::UpdateResources(const std::string& raw_id, const runtime::v1::LinuxContainerResources& r) {
+  const std::string id = ResolveId(raw_id, "UpdateContainerResources");
+  auto lock = LockContainer(id);
+  Container c = Refresh(id);
+  if (c.state == ContainerState::kExited) {
+    throw FailedPrecondition("UpdateContainerResources: container " + id + " has exited");
+  }
+  RuntimeOf(c).Update(id, OciResources(r));
+  // The stored resources are what ContainerStatus reports: merge what was set.
+  runtime::v1::LinuxContainerResources merged;
+  FromJson(c.resources_json, &merged, "container " + id + " resources");
+  merged.MergeFrom(r);
+  c.resources_json = ToJson(merged);
+  store_.Save(c);
+  spdlog::info("container {}: resources updated", id);
+}
+
+void ContainerManager::ReopenLog(const std::string& raw_id) {
+  const std::string id = ResolveId(raw_id, "ReopenContainerLog");
+  auto lock = LockContainer(id);
+  Container c = Refresh(id);
+  if (c.state != ContainerState::kRunning) {
+    throw FailedPrecondition("ReopenContainerLog: container " + id + " is not running");
+  }
+  if (c.log_path.empty()) throw FailedPrecondition("ReopenContainerLog: container " + id + " has no log_path");
+  ReopenMonitorLog(c.monitor_pid, c.log_path);
+}
+
+runtime::v1::ExecSyncResponse ContainerManager::ExecSync(const runtime::v1::ExecSyncRequest& req) {
+  const std::string id = ResolveId(req.container_id(), "ExecSync");
+  if (req.cmd().empty()) throw InvalidArgument("ExecSync: cmd is required");
+  if (req.timeout() < 0) throw InvalidArgument("ExecSync: timeout must not be negative");
+  // No lock held while the command runs: execs run side by side, and a stop may end them.
+  const Container c = Refresh(id);
+  if (c.state != ContainerState::kRunning) {
+    throw FailedPrecondition("ExecSync: container " + id + " is not running");
+  }
+  const std::string pid_file = RunDir(id) + "/exec-" + NewId().substr(0, 16) + ".pid";
+  std::vector<std::string> cmd(req.cmd().begin(), req.cmd().end());
+  auto r = RuntimeOf(c).Exec(id, cmd, std::chrono::seconds(req.timeout()), pid_file);
+  ::unlink(pid_file.c_str());
+  if (r.timed_out) {
+    throw DeadlineExceeded("ExecSync: command in container " + id + " timed out after " +
+                           std::to_string(req.timeout()) + " s and was killed");
+  }
+  runtime::v1::ExecSyncResponse resp;
+  resp.set_stdout(std::move(r.out));
+  resp.set_stderr(std::move(r.err));
+  resp.set_exit_code(r.exit_code);
+  return resp;
+}
+
+std::optional<std::string> ContainerManager::ImageInUse(const std::string& image_id) {
+  {
+    std::lock_guard lock(mu_);
+    if (creating_images_.contains(image_id)) return std::string("(a container being created)");
+  }
+  auto user = store_.FindIf([&](const Container& c) { return c.image_id == image_id; });
+  if (user) return user->id;
+  return std::nullopt;
+}
+
+void ContainerManager::StopAll(const std::string& sandbox_id) {
+  for (const auto& c : store_.List()) {
+    if (c.sandbox_id != sandbox_id) continue;
+    auto lock = LockContainer(c.id);
+    if (auto rec = store_.Get(c.id)) {
+      StopLocked(*rec, std::chrono::seconds(0));
+      Refresh(c.id);
+    }
+  }
+}
+
+void ContainerManager::RemoveAll(const std::string& sandbox_id) {
+  for (const auto& c : store_.List()) {
+    if (c.sandbox_id != sandbox_id) continue;
+    {
+      auto lock = LockContainer(c.id);
+      if (auto rec = store_.Get(c.id)) RemoveLocked(*rec);
+    }
+    DropLock(c.id);
+  }
+}
+
+}  // namespace berth::pod

@@ -1,0 +1,113 @@
+#pragma once
+// Container lifecycle: create (overlay rootfs, OCI spec, runtime create
+// under berth-conmon), start, stop, remove, status, list, resource updates,
+// log reopening, ExecSync, and recovery when berthd starts.
+//
+// Layout:
+//   <root>/containers/<id>/container.json   the record (persistent)
+//   <root>/containers/<id>/{upper,work}/    the writable layer
+//   <root>/containers/<id>/volumes/<n>/     the image's anonymous volumes
+//   <run_root>/containers/<id>/             bundle/config.json, rootfs/ (the
+//                                           overlay), exit, pid, exec-*.pid
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "cri/cri.h"
+#include "image/image_store.h"
+#include "pod/container.h"
+#include "pod/keyed_locks.h"
+#include "pod/oci_runtime.h"
+#include "pod/sandbox_manager.h"
+
+namespace berth::pod {
+
+// What a container needs of its image.
+struct ContainerImage {
+  image::ImageRecord record;
+  std::vector<std::string> layer_dirs;  // bottom to top
+};
+// Resolves a CRI image reference (name, id, digest); NOT_FOUND if absent.
+using ResolveImageFn = std::function<ContainerImage(const std::string& ref)>;
+
+class ContainerManager final : public SandboxContainers {
+ public:
+  ContainerManager(const config::Config& cfg, SandboxManager& sandboxes, ResolveImageFn resolve_image);
+  ContainerManager(const ContainerManager&) = delete;
+  ContainerManager& operator=(const ContainerManager&) = delete;
+
+  // At start, after the sandboxes: loads the records, records exits that
+  // happened while berthd was down, and removes what no record owns.
+  void Recover();
+
+  std::string Create(const runtime::v1::CreateContainerRequest& req);
+  void Start(const std::string& id);
+  // The stop signal, then SIGKILL after `timeout` (0: at once). Fine for an
+  // exited container; NOT_FOUND for an unknown one.
+  void Stop(const std::string& id, std::chrono::seconds timeout);
+  // Idempotent: stops it if running, unmounts, removes bundle and state.
+  void Remove(const std::string& id);
+  runtime::v1::ContainerStatusResponse Status(const std::string& id, bool verbose);
+  std::vector<runtime::v1::Container> List(const runtime::v1::ContainerFilter& filter);
+  void UpdateResources(const std::string& id, const runtime::v1::LinuxContainerResources& resources);
+  void ReopenLog(const std::string& id);
+  runtime::v1::ExecSyncResponse ExecSync(const runtime::v1::ExecSyncRequest& req);
+
+  // The id of a container using the image (RemoveImage must not delete it).
+  std::optional<std::string> ImageInUse(const std::string& image_id);
+
+  // SandboxContainers
+  void StopAll(const std::string& sandbox_id) override;
+  void RemoveAll(const std::string& sandbox_id) override;
+
+  // How long StopAll and Remove give a container after SIGKILL.
+  static constexpr std::chrono::seconds kKillWait{10};
+
+ private:
+  std::string RunDir(const std::string& id) const { return cfg_.run_root + "/containers/" + id; }
+  std::string RootDir(const std::string& id) const { return store_.Dir(id); }
+  std::string ExitFile(const std::string& id) const { return RunDir(id) + "/exit"; }
+  std::string RootfsDir(const std::string& id) const { return RunDir(id) + "/rootfs"; }
+  OciRuntime RuntimeOf(const Container& c) const;
+
+  KeyedLocks::Held LockContainer(const std::string& id) { return locks_.Lock(id); }
+  void DropLock(const std::string& id) { locks_.Drop(id); }
+  // An id or a unique prefix of one; NOT_FOUND naming `what` otherwise.
+  std::string ResolveId(const std::string& id_or_prefix, const char* rpc) const;
+
+  // Create's steps (container_create.cc).
+  void ReserveName(const std::string& key, const std::string& image_id);
+  void ReleaseName(const std::string& key, const std::string& image_id);
+  void BuildBundle(Container& c, const Sandbox& sb, const ContainerImage& img,
+                   const runtime::v1::ContainerConfig& cfg, class Rollback& rb);
+
+  // The record with the monitor's exit file folded in.
+  Container Effective(Container c) const;
+  // Saves `c` if its exit is newly known.
+  Container Refresh(const std::string& id);
+  // Signals and waits; the caller holds the container's lock.
+  void StopLocked(const Container& c, std::chrono::seconds timeout);
+  bool WaitExited(const Container& c, std::chrono::milliseconds timeout) const;
+  void RemoveLocked(const Container& c);
+  void RemoveOrphans();
+
+  const config::Config& cfg_;
+  SandboxManager& sandboxes_;
+  ResolveImageFn resolve_image_;
+  ContainerStore store_;
+
+  KeyedLocks locks_;
+  std::mutex mu_;  // guards the two below
+  std::set<std::string> reserved_names_;
+  std::multiset<std::string> creating_images_;  // images of Creates in progress
+};
+
+}  // namespace berth::pod

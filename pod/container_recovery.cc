@@ -1,0 +1,104 @@
+// What berthd does with its containers when it starts: each record is
+// checked against its monitor's exit file and the runtime (a container that
+// exited while berthd was down gets its exit code and time; a running one
+// is left running, its monitor untouched), containers of pods that are gone
+// are removed, and whatever a crash left without a record is cleaned up.
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <set>
+
+#include "pod/cleanup.h"
+#include "pod/now.h"
+#include "pod/container_manager.h"
+#include "pod/monitor.h"
+#include "storage/fs.h"
+#include "storage/mount.h"
+
+namespace berth::pod {
+namespace fs = std::filesystem;
+
+
+void ContainerManager::Recover() {
+  storage::MakeDirs(cfg_.run_root + "/containers", 0711);
+  store_.Load();
+  for (const Container& rec : store_.List()) {
+    TryStep("container " + rec.id, [&] {
+      if (!sandboxes_.Get(rec.sandbox_id)) {
+        spdlog::info("recovery: container {}: its sandbox {} is gone; removing it", rec.id, rec.sandbox_id);
+        RemoveLocked(rec);
+        return;
+      }
+      if (rec.state == ContainerState::kExited) return;
+      Container c = Effective(rec);
+      if (c.state == ContainerState::kExited) {
+        store_.Save(c);
+        spdlog::info("recovery: container {} ({}) exited with code {} while berthd was down", c.id, c.name,
+                     c.exit_code);
+        return;
+      }
+      auto st = RuntimeOf(c).State(c.id);
+      const std::string status = st ? st->value("status", "") : "";
+      if (status == "running" || status == "created" || status == "paused") {
+        spdlog::info("recovery: container {} ({}) {}, monitor pid {}", c.id, c.name, status, c.monitor_pid);
+        return;
+      }
+      // Neither an exit file nor a live process: the monitor is gone too
+      // (a reboot emptied the run dir, or it was killed).
+      c.state = ContainerState::kExited;
+      c.exit_code = 255;
+      c.finished_at = NowNs();
+      c.message = "container and monitor were gone when berthd started (runtime state: " +
+                  (status.empty() ? std::string("unknown") : status) + "); exit status unknown";
+      store_.Save(c);
+      spdlog::warn("recovery: container {}: {}", c.id, c.message);
+    });
+  }
+  RemoveOrphans();
+}
+
+void ContainerManager::RemoveOrphans() {
+  std::set<std::string> known;
+  for (const auto& c : store_.List()) known.insert(c.id);
+
+  // Runtime containers whose bundle is ours but that no record names (a
+  // crash during CreateContainer). Pause containers are the sandboxes'.
+  const std::string bundles = cfg_.run_root + "/containers/";
+  for (const auto& [name, handler] : cfg_.runtime.handlers) {
+    TryStep("runtime " + name, [&] {
+      const OciRuntime rt = OciRuntime::ForHandler(cfg_, name);
+      if (!fs::exists(rt.root()) || !fs::exists(rt.path())) return;
+      for (const auto& entry : rt.List()) {
+        const std::string id = entry.value("id", ""), bundle = entry.value("bundle", "");
+        if (id.empty() || known.contains(id) || bundle.rfind(bundles, 0) != 0) continue;
+        TryStep("orphan container " + id, [&] {
+          Container orphan;
+          orphan.id = id;
+          orphan.runtime_handler = name;
+          orphan.runtime_path = rt.path();
+          orphan.runtime_root = rt.root();
+          if (rt.Kill(id, "KILL", true)) WaitExited(orphan, kKillWait);
+          rt.Delete(id);
+          spdlog::info("recovery: deleted orphan container {} ({})", id, name);
+        });
+      }
+    });
+  }
+  for (const auto& id : DirEntries(cfg_.run_root + "/containers")) {
+    if (known.contains(id)) continue;
+    TryStep("orphan container run dir " + id, [&] {
+      storage::UnmountAll(RootfsDir(id), "orphan container rootfs");
+      fs::remove_all(RunDir(id));
+      spdlog::info("recovery: removed orphan container run dir {}", RunDir(id));
+    });
+  }
+  for (const auto& id : DirEntries(cfg_.root + "/containers")) {
+    if (known.contains(id)) continue;
+    TryStep("orphan container dir " + id, [&] {
+      fs::remove_all(RootDir(id));
+      spdlog::info("recovery: removed container dir {} (no record)", RootDir(id));
+    });
+  }
+}
+
+}  // namespace berth::pod

@@ -1,0 +1,258 @@
+#include "pod/container_spec.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "cri/error.h"
+#include "pod/capabilities.h"
+#include "pod/container_mounts.h"
+#include "pod/container_user.h"
+#include "pod/oci_defaults.h"
+#include "pod/signals.h"
+
+namespace berth::pod {
+namespace {
+
+using nlohmann::json;
+namespace v1 = runtime::v1;
+
+// CRI command replaces the image Entrypoint and CRI args its Cmd; a CRI
+// command without args does not take the image Cmd (Kubernetes semantics).
+std::vector<std::string> Args(const v1::ContainerConfig& c, const image::ImageConfig& img) {
+  std::vector<std::string> argv;
+  if (!c.command().empty()) {
+    argv.assign(c.command().begin(), c.command().end());
+    argv.insert(argv.end(), c.args().begin(), c.args().end());
+  } else {
+    argv = img.Entrypoint();
+    if (c.args().empty()) {
+      const auto cmd = img.Cmd();
+      argv.insert(argv.end(), cmd.begin(), cmd.end());
+    } else {
+      argv.insert(argv.end(), c.args().begin(), c.args().end());
+    }
+  }
+  if (argv.empty()) {
+    throw InvalidArgument("no command specified: container \"" + c.metadata().name() +
+                          "\" has no command or args and its image no Entrypoint or Cmd");
+  }
+  return argv;
+}
+
+std::string EnvKey(const std::string& kv) { return kv.substr(0, kv.find('=')); }
+
+// "K=V" entries: the image's, each overridden in place by a CRI env of the
+// same key, new keys appended; PATH and HOSTNAME when nothing set them.
+std::vector<std::string> Env(const v1::ContainerConfig& c, const image::ImageConfig& img, const std::string& hostname) {
+  std::vector<std::string> env = img.Env();
+  const auto set = [&env](const std::string& key, const std::string& kv) {
+    auto it = std::find_if(env.begin(), env.end(), [&](const std::string& e) { return EnvKey(e) == key; });
+    if (it == env.end()) {
+      env.push_back(kv);
+    } else {
+      *it = kv;
+    }
+  };
+  for (const auto& kv : c.envs()) set(kv.key(), kv.key() + "=" + kv.value());
+  const auto has = [&env](const std::string& key) {
+    return std::any_of(env.begin(), env.end(), [&](const std::string& e) { return EnvKey(e) == key; });
+  };
+  if (!has("PATH")) env.push_back(oci::kDefaultPathEnv);
+  if (!has("HOSTNAME") && !hostname.empty()) env.push_back("HOSTNAME=" + hostname);
+  return env;
+}
+
+json Process(const ContainerSpecInput& in, ContainerSpec& out) {
+  const auto& c = in.config;
+  const auto& sc = c.linux().security_context();
+  const ContainerUser user = ResolveContainerUser(sc, in.image.User(), in.etc_passwd, in.etc_group);
+  std::string cwd = !c.working_dir().empty() ? c.working_dir() : in.image.WorkingDir();
+  if (cwd.empty()) cwd = "/";
+  if (cwd[0] != '/') throw InvalidArgument("working directory \"" + cwd + "\" is not an absolute path");
+
+  const int64_t requested = c.linux().resources().oom_score_adj();
+  if (requested < -1000 || requested > 1000) {
+    throw InvalidArgument("oom_score_adj " + std::to_string(requested) + " is outside [-1000, 1000]");
+  }
+  const int64_t oom = ClampOomScoreAdj(requested, in.own_oom_score_adj);
+  if (oom != requested) out.oom_score_adj_requested = requested;
+
+  const std::vector<std::string> all = in.own_capabilities.empty() ? KnownCapabilities() : in.own_capabilities;
+  // No rlimits: like containerd and CRI-O, containers inherit berthd's
+  // (raising a hard limit above them needs CAP_SYS_RESOURCE).
+  return {{"terminal", c.tty()},
+          {"user", {{"uid", user.uid}, {"gid", user.gid}, {"additionalGids", user.additional_gids}}},
+          {"args", Args(c, in.image)},
+          {"env", Env(c, in.image, in.sandbox.hostname)},
+          {"cwd", cwd},
+          {"capabilities", ContainerCapabilities(sc.capabilities(), sc.privileged(), all)},
+          {"noNewPrivileges", sc.no_new_privs()},
+          {"oomScoreAdj", oom}};
+}
+
+std::string NsPath(pid_t pid, const char* ns, const Sandbox& sb) {
+  if (pid <= 0) throw FailedPrecondition("sandbox " + sb.id + " has no running pause process to join");
+  return "/proc/" + std::to_string(pid) + "/ns/" + ns;
+}
+
+// The pod's network, IPC and UTS namespaces (none of the host's), the PID
+// namespace the CRI asks for and a mount namespace of its own.
+json Namespaces(const ContainerSpecInput& in) {
+  const Sandbox& sb = in.sandbox;
+  json ns = json::array();
+  if (!sb.host_network()) {
+    if (sb.netns_path.empty()) throw FailedPrecondition("sandbox " + sb.id + " has no network namespace");
+    ns.push_back({{"type", "network"}, {"path", sb.netns_path}});
+  }
+  if (!sb.host_ipc()) ns.push_back({{"type", "ipc"}, {"path", NsPath(in.pause_pid, "ipc", sb)}});
+  if (!sb.host_network()) ns.push_back({{"type", "uts"}, {"path", NsPath(in.pause_pid, "uts", sb)}});
+  const auto& opts = in.config.linux().security_context().namespace_options();
+  switch (opts.pid()) {
+    case v1::POD:
+      // Without a pod PID namespace the pause process lives in the host's.
+      if (sb.ns.pid != NsMode::kPod) {
+        throw InvalidArgument("container \"" + in.config.metadata().name() + "\" asks for the pod's PID namespace, " +
+                              "but sandbox " + sb.id + " does not share one");
+      }
+      ns.push_back({{"type", "pid"}, {"path", NsPath(in.pause_pid, "pid", sb)}});
+      break;
+    case v1::TARGET:
+      if (in.target_pid <= 0) {
+        throw InvalidArgument("PID namespace target \"" + opts.target_id() + "\" has no running process");
+      }
+      ns.push_back({{"type", "pid"}, {"path", "/proc/" + std::to_string(in.target_pid) + "/ns/pid"}});
+      break;
+    case v1::NODE:
+      break;
+    default:
+      ns.push_back({{"type", "pid"}});
+  }
+  ns.push_back({{"type", "mount"}});
+  return ns;
+}
+
+std::string CheckPermissions(const std::string& perms, const std::string& what) {
+  if (perms.empty()) return "rwm";
+  if (perms.find_first_not_of("rwm") != std::string::npos) {
+    throw InvalidArgument(what + ": permissions \"" + perms + "\" are not a subset of \"rwm\"");
+  }
+  return perms;
+}
+
+// CRI devices: nodes in linux.devices and allow rules after the deny-all
+// rule (privileged containers may use every device).
+void AddDevices(const ContainerSpecInput& in, bool privileged, json& linux_) {
+  json rules = json::array({{{"allow", false}, {"access", "rwm"}}});
+  if (privileged) rules.push_back({{"allow", true}, {"access", "rwm"}});
+  json nodes = json::array();
+  for (const auto& d : in.config.devices()) {
+    const std::string what = "device \"" + d.host_path() + "\"";
+    if (d.container_path().empty() || d.container_path()[0] != '/') {
+      throw InvalidArgument(what + ": container_path \"" + d.container_path() + "\" must be an absolute path");
+    }
+    const std::string access = CheckPermissions(d.permissions(), what);
+    if (!in.stat_device) throw Internal(what + ": no device lookup given");
+    const auto info = in.stat_device(d.host_path());
+    if (!info) throw InvalidArgument(what + " is not a device node");
+    const std::string type(1, info->type);
+    nodes.push_back({{"path", CleanPath(d.container_path())}, {"type", type}, {"major", info->major},
+                     {"minor", info->minor}, {"fileMode", info->file_mode}, {"uid", info->uid}, {"gid", info->gid}});
+    rules.push_back({{"allow", true}, {"type", type}, {"major", info->major}, {"minor", info->minor}, {"access", access}});
+  }
+  if (!nodes.empty()) linux_["devices"] = std::move(nodes);
+  linux_["resources"]["devices"] = std::move(rules);
+}
+
+json Annotations(const ContainerSpecInput& in) {
+  json a = json::object();
+  for (const auto& [k, v] : in.config.annotations()) a[k] = v;
+  const Sandbox& sb = in.sandbox;
+  a["io.kubernetes.cri.container-type"] = "container";
+  a["io.kubernetes.cri.container-name"] = in.config.metadata().name();
+  a["io.kubernetes.cri.image-name"] = in.config.image().image();
+  a["io.kubernetes.cri.sandbox-id"] = sb.id;
+  a["io.kubernetes.cri.sandbox-name"] = sb.name;
+  a["io.kubernetes.cri.sandbox-namespace"] = sb.pod_namespace;
+  a["io.kubernetes.cri.sandbox-uid"] = sb.uid;
+  return a;
+}
+
+}  // namespace
+
+int64_t ClampOomScoreAdj(int64_t requested, int own) {
+  if (requested >= own) return requested;
+  static std::once_flag logged;
+  std::call_once(logged, [requested, own] {
+    spdlog::info("containers asking for oom_score_adj below {} (berthd's own) get {} (first asked {}): lowering "
+                 "it needs CAP_SYS_RESOURCE",
+                 own, own, requested);
+  });
+  return own;
+}
+
+nlohmann::json OciResources(const v1::LinuxContainerResources& r) {
+  if (r.cpu_shares() < 0) throw InvalidArgument("cpu_shares " + std::to_string(r.cpu_shares()) + " is negative");
+  if (r.cpu_period() < 0) throw InvalidArgument("cpu_period " + std::to_string(r.cpu_period()) + " is negative");
+  json res = json::object();
+  json cpu = json::object();
+  if (r.cpu_shares() != 0) cpu["shares"] = static_cast<uint64_t>(r.cpu_shares());
+  if (r.cpu_quota() != 0) cpu["quota"] = r.cpu_quota();
+  if (r.cpu_period() != 0) cpu["period"] = static_cast<uint64_t>(r.cpu_period());
+  if (!r.cpuset_cpus().empty()) cpu["cpus"] = r.cpuset_cpus();
+  if (!r.cpuset_mems().empty()) cpu["mems"] = r.cpuset_mems();
+  if (!cpu.empty()) res["cpu"] = std::move(cpu);
+  json mem = json::object();
+  if (r.memory_limit_in_bytes() != 0) mem["limit"] = r.memory_limit_in_bytes();
+  if (r.memory_swap_limit_in_bytes() != 0) mem["swap"] = r.memory_swap_limit_in_bytes();
+  if (!mem.empty()) res["memory"] = std::move(mem);
+  // The CRI (v1) carries no pids limit: kubelet sets it on the pod cgroup.
+  if (r.hugepage_limits_size() > 0) {
+    json pages = json::array();
+    for (const auto& h : r.hugepage_limits()) pages.push_back({{"pageSize", h.page_size()}, {"limit", h.limit()}});
+    res["hugepageLimits"] = std::move(pages);
+  }
+  if (!r.unified().empty()) {
+    json u = json::object();
+    for (const auto& [k, v] : r.unified()) u[k] = v;
+    res["unified"] = std::move(u);
+  }
+  return res;
+}
+
+ContainerSpec BuildContainerSpec(const ContainerSpecInput& in) {
+  const auto& c = in.config;
+  const auto& sc = c.linux().security_context();
+  if (sc.privileged() && !in.sandbox.privileged) {
+    throw InvalidArgument("container \"" + c.metadata().name() + "\" is privileged but its sandbox " + in.sandbox.id +
+                          " is not");
+  }
+  ContainerSpec out;
+  out.stop_signal = StopSignal(c.stop_signal(), in.image.StopSignal());
+  ContainerMounts mounts = BuildContainerMounts(in);
+  out.volume_dirs = std::move(mounts.volume_dirs);
+
+  json linux_ = {{"namespaces", Namespaces(in)}, {"cgroupsPath", in.cgroups_path},
+                 {"resources", OciResources(c.linux().resources())}};
+  AddDevices(in, sc.privileged(), linux_);
+  if (!mounts.rootfs_propagation.empty()) linux_["rootfsPropagation"] = mounts.rootfs_propagation;
+  // Privileged containers see all of /proc and /sys; the CRI's lists (kubelet's procMount) replace the defaults.
+  const auto paths = [&](const auto& cri, std::vector<std::string> defaults) {
+    if (sc.privileged()) return std::vector<std::string>{};
+    return cri.empty() ? defaults : std::vector<std::string>(cri.begin(), cri.end());
+  };
+  linux_["maskedPaths"] = paths(sc.masked_paths(), oci::MaskedPaths());
+  linux_["readonlyPaths"] = paths(sc.readonly_paths(), oci::ReadonlyPaths());
+
+  // No hostname: the container joins the pod's UTS namespace, which has it.
+  out.spec = {{"ociVersion", "1.0.2"},
+              {"process", Process(in, out)},
+              {"root", {{"path", in.rootfs}, {"readonly", sc.readonly_rootfs()}}},
+              {"mounts", std::move(mounts.mounts)},
+              {"annotations", Annotations(in)},
+              {"linux", std::move(linux_)}};
+  return out;
+}
+
+}  // namespace berth::pod

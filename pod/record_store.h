@@ -1,0 +1,100 @@
+#pragma once
+// Records (sandboxes, containers) on disk plus an in-memory copy,
+// thread-safe: <dir>/<id>/<file>. Every change is written atomically before
+// it is visible in memory, so a crash at any point leaves either the old or
+// the new record.
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cri/error.h"
+#include "storage/fs.h"
+
+namespace berth::pod {
+
+// 64 random hex digits (getrandom): sandbox and container ids.
+std::string NewId();
+
+// T has a std::string `id` and nlohmann to_json/from_json.
+template <class T>
+class RecordStore {
+ public:
+  RecordStore(std::string dir, std::string file) : dir_(std::move(dir)), file_(std::move(file)) {}
+
+  // Reads every record; one that cannot be parsed is logged and skipped
+  // (a crash between mkdir and the first write leaves a dir without one).
+  void Load() {
+    storage::MakeDirs(dir_, 0700);
+    std::map<std::string, T> loaded;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+      const std::string path = entry.path().string() + "/" + file_;
+      try {
+        T rec = nlohmann::json::parse(storage::ReadFile(path)).get<T>();
+        if (rec.id != entry.path().filename().string()) throw std::runtime_error("id " + rec.id + " does not match its dir");
+        std::string id = rec.id;
+        loaded.emplace(std::move(id), std::move(rec));
+      } catch (const std::exception& e) {
+        spdlog::warn("record {} skipped: {}", path, e.what());
+      }
+    }
+    std::lock_guard lock(mu_);
+    records_ = std::move(loaded);
+  }
+
+  void Save(const T& rec) {
+    const std::string dir = Dir(rec.id);
+    storage::MakeDirs(dir, 0700);
+    storage::WriteFileAtomic(dir + "/" + file_, nlohmann::json(rec).dump(2), 0600);
+    std::lock_guard lock(mu_);
+    records_[rec.id] = rec;
+  }
+
+  // Drops the record and its directory; fine if already gone.
+  void Remove(const std::string& id) {
+    std::error_code ec;
+    std::filesystem::remove_all(Dir(id), ec);
+    if (ec) throw Internal("remove record dir " + Dir(id) + ": " + ec.message());
+    storage::SyncDir(dir_);
+    std::lock_guard lock(mu_);
+    records_.erase(id);
+  }
+
+  std::optional<T> Get(const std::string& id) const {
+    std::lock_guard lock(mu_);
+    auto it = records_.find(id);
+    if (it == records_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  std::vector<T> List() const {
+    std::lock_guard lock(mu_);
+    std::vector<T> out;
+    for (const auto& [id, rec] : records_) out.push_back(rec);
+    return out;
+  }
+
+  template <class Pred>
+  std::optional<T> FindIf(Pred pred) const {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, rec] : records_) {
+      if (pred(rec)) return rec;
+    }
+    return std::nullopt;
+  }
+
+  std::string Dir(const std::string& id) const { return dir_ + "/" + id; }
+
+ private:
+  std::string dir_, file_;
+  mutable std::mutex mu_;
+  std::map<std::string, T> records_;
+};
+
+}  // namespace berth::pod

@@ -1,0 +1,12 @@
+// RemoveContainer: idempotent; a running container is killed first.
+#include "server/rpc.h"
+#include "server/runtime_service.h"
+
+namespace berth::server {
+
+grpc::Status RuntimeService::RemoveContainer(grpc::ServerContext*, const runtime::v1::RemoveContainerRequest* req,
+                                             runtime::v1::RemoveContainerResponse*) {
+  return RunRpc("RemoveContainer", [&] { containers_.Remove(req->container_id()); });
+}
+
+}  // namespace berth::server

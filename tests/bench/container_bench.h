@@ -1,0 +1,36 @@
+// The container subcommands of berth-cri-bench (hack/bench-containers.sh drives them).
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "tests/bench/pod_bench.h"
+
+namespace berth::bench {
+
+struct ContainerOptions {
+  RunpOptions pod;    // socket, log/cgroup roots, name prefix of the pods (pod.count is unused)
+  std::string image;  // a busybox image, pulled beforehand
+  int pods = 1;       // ready pods to make (untimed)
+  int per_pod = 1;    // Ctr: containers per pod; Exec: ExecSync calls
+};
+
+// Runs opt.pods pods (untimed), then opt.per_pod `sleep` containers in each,
+// one after the other, timing CreateContainer+StartContainer together; then
+// stops and removes the containers (timed separately) and the pods. Prints
+//   ctr n=N p50_ms=.. p99_ms=.. mean_ms=.. stop_mean_ms=.. rm_mean_ms=.. ms=a,b,...
+int Ctr(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt);
+
+// One pod, one running `sleep` container (untimed), then opt.per_pod ExecSync
+// calls of `true`, each timed and checked for exit code 0; then removes the
+// pod. Prints
+//   exec n=N p50_ms=.. p99_ms=.. mean_ms=.. ms=a,b,...
+int Exec(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt);
+
+// One pod with one running `sleep` container, left running for the caller to
+// measure (removed later by rmp); prints "idle <pod_id> <container_id>".
+int Idle(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt);
+
+}  // namespace berth::bench

@@ -1,0 +1,557 @@
+// Containers through the CRI against a real berthd, runc, berth-conmon, CNI
+// (bridge berthctr<N>, subnet 10.196.<N>.0/24) and the test busybox image
+// pulled from a docker-registry on 127.0.0.1. What a container sees is
+// checked from inside it: its log, ExecSync, and its cgroup files.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <thread>
+
+#include "tests/integration/berthd_harness.h"
+#include "tests/support/registry.h"
+#include "tests/support/shell.h"
+
+namespace berth::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using runtime::v1::ContainerState;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kCgroupParent = "/berthctrtest";
+
+bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return cond();
+}
+
+bool MountTableMentions(const std::string& s) { return Slurp("/proc/self/mountinfo").find(s) != std::string::npos; }
+
+// The text of a CRI log's lines for one stream, tags kept: "F hello".
+std::vector<std::string> LogLines(const std::string& path, const std::string& stream) {
+  std::vector<std::string> out;
+  std::istringstream in(Slurp(path));
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream f(line);
+    std::string ts, st, tag;
+    f >> ts >> st >> tag;
+    if (st != stream) continue;
+    std::string rest = line.size() > ts.size() + st.size() + tag.size() + 3
+                           ? line.substr(ts.size() + st.size() + tag.size() + 3)
+                           : "";
+    out.push_back(tag + " " + rest);
+  }
+  return out;
+}
+
+class ContainerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (::geteuid() != 0) return;
+    reg_ = new TestRegistry();
+    reg_->PushTestImages("test/busybox");
+  }
+  static void TearDownTestSuite() {
+    delete reg_;
+    reg_ = nullptr;
+  }
+
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (runc, network namespaces, mounts, cgroups)";
+  }
+
+  void StartBerthd(int n) {
+    bridge_ = "berthctr" + std::to_string(n);
+    json conf = {{"cniVersion", "1.0.0"},
+                 {"name", "net-" + bridge_},
+                 {"plugins",
+                  {{{"type", "bridge"},
+                    {"bridge", bridge_},
+                    {"isGateway", true},
+                    {"ipam",
+                     {{"type", "host-local"},
+                      {"ranges", {{{{"subnet", "10.196." + std::to_string(n) + ".0/24"}}}}},
+                      {"dataDir", work_ / "ipam"}}}}}}};
+    Berthd::Options o;
+    o.cni_conflist = conf.dump(2);
+    o.config_yaml = "images:\n  registries:\n    \"" + reg_->host() + "\": {insecure: true}\n";
+    berthd_ = std::make_unique<Berthd>(std::move(o));
+    runtime::v1::PullImageRequest pull;
+    pull.mutable_image()->set_image(Image());
+    runtime::v1::PullImageResponse resp;
+    auto st = berthd_->images().PullImage(Ctx(120).get(), pull, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+
+  void TearDown() override {
+    if (berthd_ && berthd_->running()) {
+      berthd_->RemoveAllPods();
+      berthd_->Stop();
+    }
+    if (berthd_) ::umount2((run_root() + "/netns").c_str(), MNT_DETACH);
+    berthd_.reset();
+    if (!bridge_.empty()) Sh("ip link del " + bridge_);
+  }
+
+  std::string Image() const { return reg_->host() + "/test/busybox:amd64"; }
+  std::string run_root() const { return berthd_->dir() / "run"; }
+  std::string root() const { return berthd_->dir() / "root"; }
+  std::string logs() const { return work_ / "logs"; }
+
+  std::string RunPod(const std::string& name) {
+    runtime::v1::RunPodSandboxRequest req;
+    auto* c = req.mutable_config();
+    c->mutable_metadata()->set_name(name);
+    c->mutable_metadata()->set_namespace_("container-test");
+    c->mutable_metadata()->set_uid("uid-" + name);
+    c->set_hostname(name);
+    c->set_log_directory(logs() + "/" + name);
+    c->mutable_linux()->set_cgroup_parent(kCgroupParent);
+    runtime::v1::RunPodSandboxResponse resp;
+    auto st = berthd_->runtime().RunPodSandbox(Ctx(120).get(), req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message() << "\n" << berthd_->log();
+    pod_config_ = req.config();
+    return resp.pod_sandbox_id();
+  }
+
+  runtime::v1::CreateContainerRequest CtrRequest(const std::string& pod, const std::string& name,
+                                                 std::vector<std::string> cmd) {
+    runtime::v1::CreateContainerRequest req;
+    req.set_pod_sandbox_id(pod);
+    auto* c = req.mutable_config();
+    c->mutable_metadata()->set_name(name);
+    c->mutable_image()->set_image(Image());
+    for (auto& a : cmd) c->add_command(a);
+    c->set_log_path(name + ".log");
+    (*c->mutable_labels())["test"] = name;
+    *req.mutable_sandbox_config() = pod_config_;
+    return req;
+  }
+
+  grpc::Status Create(const runtime::v1::CreateContainerRequest& req, std::string* id) {
+    runtime::v1::CreateContainerResponse resp;
+    auto st = berthd_->runtime().CreateContainer(Ctx(60).get(), req, &resp);
+    *id = resp.container_id();
+    return st;
+  }
+
+  std::string MustCreate(const runtime::v1::CreateContainerRequest& req) {
+    std::string id;
+    auto st = Create(req, &id);
+    EXPECT_TRUE(st.ok()) << st.error_message() << "\n" << berthd_->log();
+    return id;
+  }
+
+  grpc::Status Start(const std::string& id) {
+    runtime::v1::StartContainerRequest req;
+    req.set_container_id(id);
+    runtime::v1::StartContainerResponse resp;
+    return berthd_->runtime().StartContainer(Ctx(30).get(), req, &resp);
+  }
+
+  std::string MustRunContainer(const runtime::v1::CreateContainerRequest& req) {
+    std::string id = MustCreate(req);
+    auto st = Start(id);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return id;
+  }
+
+  runtime::v1::ContainerStatusResponse Status(const std::string& id, grpc::Status* out = nullptr) {
+    runtime::v1::ContainerStatusRequest req;
+    req.set_container_id(id);
+    req.set_verbose(true);
+    runtime::v1::ContainerStatusResponse resp;
+    auto st = berthd_->runtime().ContainerStatus(Ctx().get(), req, &resp);
+    if (out) *out = st;
+    else EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp;
+  }
+
+  bool WaitState(const std::string& id, ContainerState want, int seconds = 20) {
+    return WaitFor([&] { return Status(id).status().state() == want; }, std::chrono::seconds(seconds));
+  }
+
+  grpc::Status Stop(const std::string& id, int64_t timeout) {
+    runtime::v1::StopContainerRequest req;
+    req.set_container_id(id);
+    req.set_timeout(timeout);
+    runtime::v1::StopContainerResponse resp;
+    return berthd_->runtime().StopContainer(Ctx(60).get(), req, &resp);
+  }
+
+  grpc::Status RemoveCtr(const std::string& id) {
+    runtime::v1::RemoveContainerRequest req;
+    req.set_container_id(id);
+    runtime::v1::RemoveContainerResponse resp;
+    return berthd_->runtime().RemoveContainer(Ctx(60).get(), req, &resp);
+  }
+
+  grpc::Status Exec(const std::string& id, std::vector<std::string> cmd, int64_t timeout,
+                    runtime::v1::ExecSyncResponse* resp) {
+    runtime::v1::ExecSyncRequest req;
+    req.set_container_id(id);
+    for (auto& a : cmd) req.add_cmd(a);
+    req.set_timeout(timeout);
+    return berthd_->runtime().ExecSync(Ctx(static_cast<int>(timeout) + 30).get(), req, resp);
+  }
+
+  std::vector<runtime::v1::Container> List(const runtime::v1::ContainerFilter& f = {}) {
+    runtime::v1::ListContainersRequest req;
+    *req.mutable_filter() = f;
+    runtime::v1::ListContainersResponse resp;
+    EXPECT_TRUE(berthd_->runtime().ListContainers(Ctx().get(), req, &resp).ok());
+    return {resp.containers().begin(), resp.containers().end()};
+  }
+
+  std::string LogPath(const std::string& pod_name, const std::string& ctr_name) const {
+    return logs() + "/" + pod_name + "/" + ctr_name + ".log";
+  }
+
+  std::string CgroupDir(const std::string& controller, const std::string& ctr_id) const {
+    return "/sys/fs/cgroup/" + controller + kCgroupParent + "/" + ctr_id;
+  }
+
+  // Nothing of the container in the mount table, the run and root dirs or the cgroup tree.
+  void ExpectNothingLeft(const std::string& id) {
+    EXPECT_FALSE(MountTableMentions(id)) << Slurp("/proc/self/mountinfo");
+    EXPECT_FALSE(fs::exists(run_root() + "/containers/" + id));
+    EXPECT_FALSE(fs::exists(root() + "/containers/" + id));
+    EXPECT_FALSE(fs::exists(CgroupDir("memory", id)));
+    EXPECT_FALSE(fs::exists(CgroupDir("pids", id)));
+  }
+
+  static TestRegistry* reg_;
+  TempDir work_;
+  std::string bridge_;
+  std::unique_ptr<Berthd> berthd_;
+  runtime::v1::PodSandboxConfig pod_config_;
+};
+TestRegistry* ContainerTest::reg_ = nullptr;
+
+TEST_F(ContainerTest, LifecycleSeenFromInside) {
+  StartBerthd(1);
+  const std::string pod = RunPod("life");
+  auto req = CtrRequest(pod, "main",
+                        {"sh", "-c", "id; cat /proc/self/cgroup; echo FOO=$FOO; pwd; cat /proc/mounts; hostname"});
+  auto* env = req.mutable_config()->add_envs();
+  env->set_key("FOO");
+  env->set_value("bar");
+  req.mutable_config()->set_working_dir("/work/dir");
+  const std::string id = MustCreate(req);
+  ASSERT_EQ(id.size(), 64u);
+  EXPECT_EQ(Status(id).status().state(), runtime::v1::CONTAINER_CREATED);
+  ASSERT_TRUE(Start(id).ok());
+  ASSERT_TRUE(WaitState(id, runtime::v1::CONTAINER_EXITED)) << berthd_->log();
+
+  auto st = Status(id).status();
+  EXPECT_EQ(st.exit_code(), 0);
+  EXPECT_EQ(st.reason(), "Completed");
+  EXPECT_GT(st.started_at(), st.created_at());
+  EXPECT_GE(st.finished_at(), st.started_at());
+  EXPECT_EQ(st.image_id().substr(0, 7), "sha256:");
+  EXPECT_EQ(st.log_path(), LogPath("life", "main"));
+  EXPECT_EQ(st.labels().at("test"), "main");
+
+  std::string out;
+  for (const auto& l : LogLines(LogPath("life", "main"), "stdout")) out += l.substr(2) + "\n";
+  EXPECT_NE(out.find("uid=0(root) gid=0(root)"), std::string::npos) << out;
+  EXPECT_NE(out.find(std::string(kCgroupParent) + "/" + id), std::string::npos) << out;
+  EXPECT_NE(out.find("FOO=bar"), std::string::npos) << out;
+  EXPECT_NE(out.find("/work/dir\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("overlay / overlay"), std::string::npos) << out;
+  EXPECT_NE(out.find(" /etc/hosts "), std::string::npos) << out;
+  EXPECT_NE(out.find(" /etc/resolv.conf "), std::string::npos) << out;
+  EXPECT_NE(out.find("shm /dev/shm tmpfs"), std::string::npos) << out << Status(id).info().at("info");
+  EXPECT_NE(out.find("life\n"), std::string::npos) << "the pod's hostname: " << out;
+
+  runtime::v1::ContainerFilter by_pod;
+  by_pod.set_pod_sandbox_id(pod.substr(0, 12));
+  auto listed = List(by_pod);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].id(), id);
+  runtime::v1::ContainerFilter running;
+  running.mutable_state()->set_state(runtime::v1::CONTAINER_RUNNING);
+  EXPECT_TRUE(List(running).empty());
+
+  ASSERT_TRUE(RemoveCtr(id).ok());
+  ASSERT_TRUE(RemoveCtr(id).ok()) << "a second remove is fine";
+  grpc::Status gone;
+  Status(id, &gone);
+  EXPECT_EQ(gone.error_code(), grpc::StatusCode::NOT_FOUND);
+  ExpectNothingLeft(id);
+}
+
+TEST_F(ContainerTest, BadRequestsGetClearErrors) {
+  StartBerthd(2);
+  const std::string pod = RunPod("bad");
+  std::string id;
+  auto st = Create(CtrRequest("0000000000000000000000000000000000000000000000000000000000000000", "x", {"true"}), &id);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
+  EXPECT_NE(st.error_message().find("sandbox"), std::string::npos) << st.error_message();
+
+  auto no_image = CtrRequest(pod, "x", {"true"});
+  no_image.mutable_config()->mutable_image()->set_image("127.0.0.1:1/nothing/here:v1");
+  st = Create(no_image, &id);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
+  EXPECT_NE(st.error_message().find("nothing/here"), std::string::npos) << st.error_message();
+
+  const std::string first = MustCreate(CtrRequest(pod, "dup", {"sleep", "100"}));
+  st = Create(CtrRequest(pod, "dup", {"sleep", "100"}), &id);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::ALREADY_EXISTS) << st.error_message();
+  EXPECT_NE(st.error_message().find(first), std::string::npos) << st.error_message();
+
+  ASSERT_TRUE(Start(first).ok());
+  st = Start(first);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
+
+  grpc::Status unknown;
+  Status("ffff", &unknown);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::NOT_FOUND);
+  runtime::v1::ExecSyncResponse er;
+  EXPECT_EQ(Exec("ffff", {"true"}, 1, &er).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(RemoveCtr("ffff").ok()) << "removing an unknown container is fine";
+}
+
+TEST_F(ContainerTest, LogsInCriFormatWithPartialLinesStderrAndReopen) {
+  StartBerthd(3);
+  const std::string pod = RunPod("logs");
+  // A line written in two pieces, a stderr line, a line longer than 16 KiB
+  // (split into partial entries), then ticks until killed.
+  const std::string script =
+      "printf abc; sleep 0.3; echo def; echo oops >&2; head -c 20000 /dev/zero | tr '\\0' x; echo; "
+      "echo ready; while true; do echo tick; sleep 0.2; done";
+  const std::string id = MustRunContainer(CtrRequest(pod, "log", {"sh", "-c", script}));
+  const std::string path = LogPath("logs", "log");
+  ASSERT_TRUE(WaitFor([&] { return Slurp(path).find("F ready") != std::string::npos; }, std::chrono::seconds(20)))
+      << Slurp(path);
+  auto out = LogLines(path, "stdout");
+  ASSERT_GE(out.size(), 4u);
+  EXPECT_EQ(out[0], "F abcdef") << "a line is logged once it is complete";
+  EXPECT_EQ(LogLines(path, "stderr"), std::vector<std::string>{"F oops"});
+  EXPECT_EQ(out[1].substr(0, 2), "P ") << "a 20000-byte line is split";
+  EXPECT_EQ(out[1].size(), 2u + 16384u) << "at the 16 KiB default";
+  std::string joined;
+  size_t i = 1;
+  for (; i < out.size() && out[i][0] == 'P'; ++i) joined += out[i].substr(2);
+  ASSERT_LT(i, out.size());
+  joined += out[i].substr(2);
+  EXPECT_TRUE(joined == std::string(20000, 'x')) << "the pieces make the line (" << joined.size() << " bytes)";
+  // Timestamps are RFC3339Nano.
+  EXPECT_EQ(Slurp(path)[4], '-');
+
+  const std::string rotated = path + ".1";
+  fs::rename(path, rotated);
+  runtime::v1::ReopenContainerLogRequest rq;
+  rq.set_container_id(id);
+  runtime::v1::ReopenContainerLogResponse rr;
+  auto st = berthd_->runtime().ReopenContainerLog(Ctx().get(), rq, &rr);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_TRUE(WaitFor([&] { return Slurp(path).find("F tick") != std::string::npos; }, std::chrono::seconds(10)));
+  EXPECT_EQ(Slurp(path).find("ready"), std::string::npos) << "the new file starts after the reopen";
+
+  ASSERT_TRUE(Stop(id, 0).ok());
+  st = berthd_->runtime().ReopenContainerLog(Ctx().get(), rq, &rr);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << "an exited container has no log to reopen";
+}
+
+TEST_F(ContainerTest, ExecSyncOutputExitCodesAndTimeout) {
+  StartBerthd(4);
+  const std::string pod = RunPod("exec");
+  const std::string id = MustRunContainer(CtrRequest(pod, "sleeper", {"sleep", "1000"}));
+  ASSERT_TRUE(WaitState(id, runtime::v1::CONTAINER_RUNNING));
+
+  runtime::v1::ExecSyncResponse r;
+  auto st = Exec(id, {"sh", "-c", "echo out; echo err >&2; exit 3"}, 10, &r);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(r.stdout(), "out\n");
+  EXPECT_EQ(r.stderr(), "err\n");
+  EXPECT_EQ(r.exit_code(), 3);
+
+  st = Exec(id, {"cat", "/etc/hostname"}, 0, &r);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(r.stdout(), "exec\n");
+  EXPECT_EQ(r.exit_code(), 0);
+
+  const auto t0 = Clock::now();
+  st = Exec(id, {"sh", "-c", "echo started; sleep 30"}, 1, &r);
+  const auto took = Clock::now() - t0;
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << st.error_message();
+  EXPECT_LT(took, std::chrono::seconds(15));
+  // The timed-out process is gone: only the container's sleep 1000 remains.
+  r = {};
+  st = Exec(id, {"sh", "-c", "ps -o comm= 2>/dev/null || ps"}, 10, &r);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(r.stdout().find("sleep 30"), std::string::npos) << r.stdout();
+
+  ASSERT_TRUE(Stop(id, 0).ok());
+  st = Exec(id, {"true"}, 1, &r);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
+}
+
+TEST_F(ContainerTest, StopEscalatesToSigkillAfterTheTimeout) {
+  StartBerthd(5);
+  const std::string pod = RunPod("stop");
+  // PID 1 of its namespace ignores SIGTERM (no handler).
+  const std::string id = MustRunContainer(CtrRequest(pod, "stubborn", {"sh", "-c", "trap '' TERM; sleep 1000 & wait"}));
+  ASSERT_TRUE(WaitState(id, runtime::v1::CONTAINER_RUNNING));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the trap be set
+  const auto t0 = Clock::now();
+  auto st = Stop(id, 2);
+  const auto took = Clock::now() - t0;
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_GE(took, std::chrono::milliseconds(1900));
+  auto s = Status(id).status();
+  EXPECT_EQ(s.state(), runtime::v1::CONTAINER_EXITED);
+  EXPECT_EQ(s.exit_code(), 137);
+  EXPECT_EQ(s.reason(), "Error");
+  EXPECT_TRUE(Stop(id, 2).ok()) << "stopping an exited container is fine";
+}
+
+TEST_F(ContainerTest, MemoryLimitExceededEndsOomKilled) {
+  StartBerthd(6);
+  const std::string pod = RunPod("oom");
+  auto req = CtrRequest(pod, "hog", {"sh", "-c", "tail /dev/zero"});
+  auto* res = req.mutable_config()->mutable_linux()->mutable_resources();
+  res->set_memory_limit_in_bytes(32 << 20);
+  res->set_memory_swap_limit_in_bytes(32 << 20);
+  const std::string id = MustRunContainer(req);
+  ASSERT_TRUE(WaitState(id, runtime::v1::CONTAINER_EXITED, 60)) << berthd_->log();
+  auto s = Status(id).status();
+  EXPECT_EQ(s.reason(), "OOMKilled");
+  EXPECT_EQ(s.exit_code(), 137);
+}
+
+TEST_F(ContainerTest, UpdateContainerResourcesChangesTheLiveCgroup) {
+  StartBerthd(7);
+  const std::string pod = RunPod("update");
+  auto req = CtrRequest(pod, "u", {"sleep", "1000"});
+  req.mutable_config()->mutable_linux()->mutable_resources()->set_memory_limit_in_bytes(64 << 20);
+  const std::string id = MustRunContainer(req);
+  ASSERT_TRUE(WaitState(id, runtime::v1::CONTAINER_RUNNING));
+  const std::string limit_file = CgroupDir("memory", id) + "/memory.limit_in_bytes";
+  EXPECT_EQ(Trim(Slurp(limit_file)), std::to_string(64 << 20));
+
+  runtime::v1::UpdateContainerResourcesRequest u;
+  u.set_container_id(id);
+  u.mutable_linux()->set_memory_limit_in_bytes(96 << 20);
+  u.mutable_linux()->set_cpu_shares(512);
+  runtime::v1::UpdateContainerResourcesResponse ur;
+  auto st = berthd_->runtime().UpdateContainerResources(Ctx(30).get(), u, &ur);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(Trim(Slurp(limit_file)), std::to_string(96 << 20));
+  EXPECT_EQ(Trim(Slurp(CgroupDir("cpu", id) + "/cpu.shares")), "512");
+  auto s = Status(id).status();
+  EXPECT_EQ(s.resources().linux().memory_limit_in_bytes(), 96 << 20);
+  EXPECT_EQ(s.resources().linux().cpu_shares(), 512);
+}
+
+TEST_F(ContainerTest, Kill9RestartKeepsContainersStatesAndLogs) {
+  StartBerthd(8);
+  const std::string pod = RunPod("crash");
+  const std::string ticker =
+      MustRunContainer(CtrRequest(pod, "ticker", {"sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done"}));
+  const std::string quitter = MustRunContainer(CtrRequest(pod, "quitter", {"sh", "-c", "sleep 2; exit 7"}));
+  const std::string created = MustCreate(CtrRequest(pod, "created", {"true"}));
+  ASSERT_TRUE(WaitState(ticker, runtime::v1::CONTAINER_RUNNING));
+  const pid_t ticker_pid = json::parse(Status(ticker).info().at("info"))["pid"].get<pid_t>();
+
+  berthd_->Stop(SIGKILL);
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // the quitter exits meanwhile
+  const size_t log_before = Slurp(LogPath("crash", "ticker")).size();
+  berthd_->Start();
+
+  auto all = List();
+  ASSERT_EQ(all.size(), 3u) << "nothing lost, nothing listed twice";
+  auto t = Status(ticker).status();
+  EXPECT_EQ(t.state(), runtime::v1::CONTAINER_RUNNING);
+  EXPECT_EQ(json::parse(Status(ticker).info().at("info"))["pid"].get<pid_t>(), ticker_pid);
+  EXPECT_TRUE(fs::exists("/proc/" + std::to_string(ticker_pid))) << "the container kept running";
+  auto q = Status(quitter).status();
+  EXPECT_EQ(q.state(), runtime::v1::CONTAINER_EXITED);
+  EXPECT_EQ(q.exit_code(), 7);
+  EXPECT_EQ(q.reason(), "Error");
+  EXPECT_GT(q.finished_at(), q.started_at());
+  EXPECT_EQ(Status(created).status().state(), runtime::v1::CONTAINER_CREATED);
+  EXPECT_TRUE(WaitFor([&] { return Slurp(LogPath("crash", "ticker")).size() > log_before + 20; },
+                      std::chrono::seconds(5)))
+      << "the log continues";
+  ASSERT_TRUE(Start(created).ok()) << "a container created before the crash still starts";
+
+  runtime::v1::ExecSyncResponse r;
+  ASSERT_TRUE(Exec(ticker, {"echo", "alive"}, 10, &r).ok());
+  EXPECT_EQ(r.stdout(), "alive\n");
+
+  runtime::v1::RemovePodSandboxRequest rm;
+  rm.set_pod_sandbox_id(pod);
+  runtime::v1::RemovePodSandboxResponse rmr;
+  auto st = berthd_->runtime().RemovePodSandbox(Ctx(60).get(), rm, &rmr);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_TRUE(List().empty());
+  for (const auto& id : {ticker, quitter, created}) ExpectNothingLeft(id);
+  EXPECT_FALSE(fs::exists("/proc/" + std::to_string(ticker_pid)));
+}
+
+// What kubelet does with a pod (no kubelet here: the Kubernetes tree is too
+// large to fetch offline), through the same CRI calls: kubelet's labels and
+// log layout (<pod log dir>/<name>/<attempt>.log), the container killed and
+// restarted as attempt 1, the old attempt's log still readable, and the pod
+// removed when its manifest goes.
+TEST_F(ContainerTest, KubeletStyleRestartAfterKill) {
+  StartBerthd(9);
+  const std::string pod = RunPod("kubelet");
+  auto make = [&](uint32_t attempt) {
+    auto req = CtrRequest(pod, "app", {"sh", "-c", "echo started; exec sleep 1000"});
+    req.mutable_config()->mutable_metadata()->set_attempt(attempt);
+    req.mutable_config()->set_log_path("app/" + std::to_string(attempt) + ".log");
+    auto& labels = *req.mutable_config()->mutable_labels();
+    labels["io.kubernetes.container.name"] = "app";
+    labels["io.kubernetes.pod.name"] = "kubelet";
+    labels["io.kubernetes.pod.namespace"] = "container-test";
+    (*req.mutable_config()->mutable_annotations())["io.kubernetes.container.restartCount"] = std::to_string(attempt);
+    return req;
+  };
+  const std::string first = MustRunContainer(make(0));
+  const std::string log0 = logs() + "/kubelet/app/0.log";
+  ASSERT_TRUE(WaitFor([&] { return Slurp(log0).find("F started") != std::string::npos; }, std::chrono::seconds(20)));
+  const pid_t pid = json::parse(Status(first).info().at("info"))["pid"].get<pid_t>();
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  ASSERT_TRUE(WaitState(first, runtime::v1::CONTAINER_EXITED));
+  EXPECT_EQ(Status(first).status().exit_code(), 137);
+
+  const std::string second = MustRunContainer(make(1));
+  const std::string log1 = logs() + "/kubelet/app/1.log";
+  ASSERT_TRUE(WaitFor([&] { return Slurp(log1).find("F started") != std::string::npos; }, std::chrono::seconds(20)));
+  EXPECT_NE(Slurp(log0).find("F started"), std::string::npos) << "the old attempt's log stays for kubectl logs -p";
+  runtime::v1::ContainerFilter f;
+  (*f.mutable_label_selector())["io.kubernetes.pod.name"] = "kubelet";
+  EXPECT_EQ(List(f).size(), 2u);
+  ASSERT_TRUE(RemoveCtr(first).ok());
+  EXPECT_EQ(List(f).size(), 1u);
+
+  runtime::v1::StopPodSandboxRequest stop;
+  stop.set_pod_sandbox_id(pod);
+  runtime::v1::StopPodSandboxResponse stop_resp;
+  ASSERT_TRUE(berthd_->runtime().StopPodSandbox(Ctx(60).get(), stop, &stop_resp).ok());
+  EXPECT_EQ(Status(second).status().state(), runtime::v1::CONTAINER_EXITED) << "stopping the pod stops its containers";
+  runtime::v1::RemovePodSandboxRequest rm;
+  rm.set_pod_sandbox_id(pod);
+  runtime::v1::RemovePodSandboxResponse rm_resp;
+  ASSERT_TRUE(berthd_->runtime().RemovePodSandbox(Ctx(60).get(), rm, &rm_resp).ok());
+  EXPECT_TRUE(List().empty());
+  ExpectNothingLeft(first);
+  ExpectNothingLeft(second);
+}
+
+}  // namespace
+}  // namespace berth::testing
