@@ -141,6 +141,11 @@ int Serve(const config::Config& cfg) {
   // reboot needs what ADD returned.
   network::Cni cni(cfg.cni.conf_dir, cfg.cni.bin_dirs, cfg.root + "/cni-cache");
   pod::SandboxManager sandboxes(cfg, cni);
+  if (!cfg.pause.image.empty()) {
+    // Said loudly rather than ignored: the image is pinned if pulled, but pods run berth-pause.
+    spdlog::warn("pause.image {} is not used yet: sandboxes run the built-in pause rootfs ({})", cfg.pause.image,
+                 cfg.pause.binary);
+  }
   try {
     sandboxes.Recover();
   } catch (const std::exception& e) {
