@@ -125,11 +125,7 @@ std::string ContainerManager::Create(const runtime::v1::CreateContainerRequest& 
   c.attempt = config.metadata().attempt();
   const std::string key = c.NameKey();
   ReserveName(key, img.record.id);
-  struct Release {
-    ContainerManager* m;
-    std::string key, image;
-    ~Release() { m->ReleaseName(key, image); }
-  } release{this, key, img.record.id};
+  ScopeExit reservation([this, key, image = img.record.id] { ReleaseName(key, image); });
 
   c.id = NewId();
   c.created_at = NowNs();

@@ -20,16 +20,6 @@
 namespace berth::pod {
 namespace fs = std::filesystem;
 
-namespace {
-
-
-std::string StopSignalName(const std::string& sig) {
-  // runc kill takes "TERM" or "SIGTERM" alike; keep what the image said.
-  return sig.empty() ? "SIGTERM" : sig;
-}
-
-}  // namespace
-
 ContainerManager::ContainerManager(const config::Config& cfg, SandboxManager& sandboxes, ResolveImageFn resolve_image)
     : cfg_(cfg), sandboxes_(sandboxes), resolve_image_(std::move(resolve_image)), store_(cfg.root) {}
 
@@ -95,7 +85,7 @@ void ContainerManager::StopLocked(const Container& c, std::chrono::seconds timeo
   const OciRuntime rt = RuntimeOf(c);
   // A created container has not run its process yet: nothing to ask nicely.
   if (timeout.count() > 0 && c.state == ContainerState::kRunning) {
-    if (rt.Kill(c.id, StopSignalName(c.stop_signal)) && WaitExited(c, timeout)) return;
+    if (rt.Kill(c.id, c.stop_signal) && WaitExited(c, timeout)) return;
     if (Effective(c).state == ContainerState::kExited) return;
     spdlog::info("container {}: still running {} s after {}; sending SIGKILL", c.id, timeout.count(), c.stop_signal);
   }

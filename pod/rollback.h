@@ -37,4 +37,17 @@ class Rollback {
   bool committed_ = false;
 };
 
+// Runs `fn` when the scope ends, whatever the outcome (e.g. releasing a
+// name reserved for a create in progress).
+class ScopeExit {
+ public:
+  explicit ScopeExit(std::function<void()> fn) : fn_(std::move(fn)) {}
+  ~ScopeExit() { fn_(); }
+  ScopeExit(const ScopeExit&) = delete;
+  ScopeExit& operator=(const ScopeExit&) = delete;
+
+ private:
+  std::function<void()> fn_;
+};
+
 }  // namespace berth::pod

@@ -21,24 +21,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 std::string NodeHostname() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0) throw SysError("gethostname");
   return buf;
 }
-
-// Releases a name reservation when RunPodSandbox ends, whatever the outcome.
-class NameReservation {
- public:
-  NameReservation(std::function<void()> release) : release_(std::move(release)) {}
-  ~NameReservation() { release_(); }
-  NameReservation(const NameReservation&) = delete;
-  NameReservation& operator=(const NameReservation&) = delete;
-
- private:
-  std::function<void()> release_;
-};
 
 }  // namespace
 
@@ -83,7 +70,7 @@ std::string SandboxManager::Run(const runtime::v1::RunPodSandboxRequest& req) {
   Sandbox sb = SandboxFromRequest(req, cfg_);
   const std::string key = sb.NameKey();
   ReserveName(key);
-  NameReservation reservation([this, key] { ReleaseName(key); });
+  ScopeExit reservation([this, key] { ReleaseName(key); });
 
   sb.id = NewId();
   sb.created_at = NowNs();
