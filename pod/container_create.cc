@@ -1,11 +1,8 @@
 // CreateContainer: the overlay rootfs, the OCI bundle and the runtime's
 // create under berth-conmon; any failure undoes every step.
-#include <fcntl.h>
-#include <linux/openat2.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -22,39 +19,12 @@
 #include "pod/sandbox_spec.h"
 #include "storage/fs.h"
 #include "storage/mount.h"
+#include "storage/rootfs_file.h"
 
 namespace berth::pod {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr size_t kMaxIdentityFile = 4 << 20;  // an /etc/passwd larger than this is no passwd file
-
-
-// A file of the image read as the container would see it: symlinks resolve
-// inside `root`, so an image's /etc/passwd -> /etc/shadow stays in the image.
-std::string ReadInRoot(const std::string& root, const std::string& rel) {
-  storage::UniqueFd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!dir) throw SysError("open rootfs " + root);
-  open_how how{};
-  how.flags = O_RDONLY | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  storage::UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, dir.get(), rel.c_str(), &how, sizeof how)));
-  if (!fd) {
-    if (errno == ENOENT || errno == ENOTDIR) return "";
-    throw SysError("open " + rel + " in rootfs " + root);
-  }
-  std::string out;
-  char buf[16384];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw SysError("read " + rel + " in rootfs " + root);
-    if (n == 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > kMaxIdentityFile) throw InvalidArgument("image file " + rel + " is larger than 4 MiB");
-  }
-}
 
 std::optional<DeviceInfo> StatDevice(const std::string& path) {
   struct stat st {};
@@ -193,8 +163,8 @@ void ContainerManager::BuildBundle(Container& c, const Sandbox& sb, const Contai
                               .resolv_conf_path = pod_files.resolv_conf,
                               .hostname_path = pod_files.hostname,
                               .volumes_dir = root_dir + "/volumes",
-                              .etc_passwd = ReadInRoot(rootfs, "etc/passwd"),
-                              .etc_group = ReadInRoot(rootfs, "etc/group"),
+                              .etc_passwd = storage::ReadInRoot(rootfs, "etc/passwd"),
+                              .etc_group = storage::ReadInRoot(rootfs, "etc/group"),
                               .own_oom_score_adj = OwnOomScoreAdj(),
                               .stat_device = StatDevice,
                               .own_capabilities = OwnCapabilities()};

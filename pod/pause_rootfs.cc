@@ -7,8 +7,14 @@
 
 #include "cri/error.h"
 #include "storage/fs.h"
+#include "storage/mount.h"
 
 namespace berth::pod {
+
+namespace {
+// What the sandbox spec mounts on: runc makes the rest inside /dev's tmpfs.
+constexpr const char* kMountPoints[] = {"", "/proc", "/dev", "/sys", "/etc"};
+}  // namespace
 
 std::string EnsurePauseRootfs(const std::string& root, const std::string& pause_binary) {
   static std::mutex mu;
@@ -21,7 +27,7 @@ std::string EnsurePauseRootfs(const std::string& root, const std::string& pause_
     throw FailedPrecondition("pause binary (config pause.binary) unusable: " + std::string(e.what()));
   }
   // Mount points runc would otherwise create in the shared read-only rootfs.
-  for (const char* dir : {"", "/proc", "/dev", "/sys", "/etc"}) storage::MakeDirs(rootfs + dir, 0755);
+  for (const char* dir : kMountPoints) storage::MakeDirs(rootfs + dir, 0755);
 
   const std::string target = rootfs + "/pause";
   std::string current;
@@ -36,6 +42,14 @@ std::string EnsurePauseRootfs(const std::string& root, const std::string& pause_
     spdlog::info("pause rootfs {}: /pause copied from {}", rootfs, pause_binary);
   }
   return rootfs;
+}
+
+void MountPauseImageRootfs(const std::string& root, const PauseImage& image, const std::string& target) {
+  const std::string mount_points = root + "/pause-mountpoints";
+  for (const char* dir : kMountPoints) storage::MakeDirs(mount_points + dir, 0755);
+  std::vector<std::string> lowers{mount_points};
+  lowers.insert(lowers.end(), image.layer_dirs.rbegin(), image.layer_dirs.rend());
+  storage::MountReadOnlyOverlay(lowers, target);
 }
 
 }  // namespace berth::pod

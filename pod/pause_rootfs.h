@@ -1,9 +1,13 @@
 #pragma once
-// berth's built-in pause rootfs: <root>/pause-rootfs holding only the static
-// berth-pause binary as /pause (and the empty mount points runc needs), so a
-// pod needs no image pull. It is mounted read-only by every sandbox.
+// The pause container's rootfs: berth's built-in one, <root>/pause-rootfs,
+// holding only the static berth-pause binary as /pause (and the empty mount
+// points runc needs), so a pod needs no image pull, shared read-only by every
+// sandbox; or, when config pause.image names one, a read-only overlay of that
+// image's layers per sandbox.
 
 #include <string>
+
+#include "pod/pause_process.h"
 
 namespace berth::pod {
 
@@ -11,5 +15,10 @@ namespace berth::pod {
 // content changed) and returns the rootfs path. Thread-safe. Throws
 // berth::Error (FAILED_PRECONDITION when the binary is missing).
 std::string EnsurePauseRootfs(const std::string& root, const std::string& pause_binary);
+
+// Mounts `image` read-only at `target`, under a top layer of empty mount
+// points (<root>/pause-mountpoints): runc cannot create them in a read-only
+// overlay. Undone by storage::UnmountAll. Throws berth::Error.
+void MountPauseImageRootfs(const std::string& root, const PauseImage& image, const std::string& target);
 
 }  // namespace berth::pod

@@ -79,6 +79,7 @@ void to_json(nlohmann::json& j, const Sandbox& s) {
                      {"monitor_pid", s.monitor_pid}};
   if (s.run_as_user) j["run_as_user"] = *s.run_as_user;
   if (s.run_as_group) j["run_as_group"] = *s.run_as_group;
+  if (!s.pause_image.empty()) j["pause_image"] = s.pause_image;
 }
 
 void from_json(const nlohmann::json& j, Sandbox& s) {
@@ -114,6 +115,7 @@ void from_json(const nlohmann::json& j, Sandbox& s) {
   j.at("monitor_pid").get_to(s.monitor_pid);
   if (j.contains("run_as_user")) s.run_as_user = j["run_as_user"].get<int64_t>();
   if (j.contains("run_as_group")) s.run_as_group = j["run_as_group"].get<int64_t>();
+  s.pause_image = j.value("pause_image", "");
 }
 
 std::string NewId() {

@@ -67,6 +67,7 @@ struct Sandbox {
   std::string shm_path;       // empty when the pod uses the host's IPC
   pid_t pause_pid = 0;
   pid_t monitor_pid = 0;
+  std::string pause_image;  // the pause image's id; empty: the built-in pause rootfs
 
   bool host_network() const { return ns.network == NsMode::kNode; }
   bool host_ipc() const { return ns.ipc == NsMode::kNode; }

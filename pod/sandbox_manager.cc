@@ -15,6 +15,8 @@
 #include "pod/sandbox_cri.h"
 #include "pod/sandbox_spec.h"
 #include "storage/fs.h"
+#include "storage/mount.h"
+#include "storage/rootfs_file.h"
 
 namespace berth::pod {
 namespace fs = std::filesystem;
@@ -29,8 +31,8 @@ std::string NodeHostname() {
 
 }  // namespace
 
-SandboxManager::SandboxManager(const config::Config& cfg, network::Cni& cni)
-    : cfg_(cfg), cni_(cni), store_(cfg.root) {}
+SandboxManager::SandboxManager(const config::Config& cfg, network::Cni& cni, PauseImageFn pause_image)
+    : cfg_(cfg), cni_(cni), pause_image_(std::move(pause_image)), store_(cfg.root) {}
 
 OciRuntime SandboxManager::RuntimeOf(const Sandbox& sb) const {
   // The runtime the pod was started with, even if the config changed since.
@@ -80,7 +82,13 @@ std::string SandboxManager::Run(const runtime::v1::RunPodSandboxRequest& req) {
   sb.runtime_path = rt.path();
   sb.runtime_root = rt.root();
   auto lock = LockSandbox(sb.id);
-  const std::string rootfs = EnsurePauseRootfs(cfg_.root, cfg_.pause.binary);
+  // Before anything is made: a pause image that cannot be had fails the pod at once.
+  std::optional<PauseImage> image;
+  if (pause_image_) {
+    image = pause_image_();
+  } else {
+    EnsurePauseRootfs(cfg_.root, cfg_.pause.binary);
+  }
 
   // Declared before the rollback, so the pin goes last (after CNI DEL ran in it).
   std::optional<network::PinnedNetns> netns;
@@ -88,6 +96,7 @@ std::string SandboxManager::Run(const runtime::v1::RunPodSandboxRequest& req) {
   const std::string run_dir = RunDir(sb.id);
   storage::MakeDirs(run_dir, 0711);
   rb.Add("run dir " + run_dir, [run_dir] { fs::remove_all(run_dir); });
+  const PauseProcess process = PrepareRootfs(sb, image, rb);
 
   if (!sb.host_network()) {
     storage::MakeDirs(NetnsDir(), 0755);
@@ -103,7 +112,7 @@ std::string SandboxManager::Run(const runtime::v1::RunPodSandboxRequest& req) {
     sb.shm_path = ShmMount::Create(run_dir + "/shm").Release();
     rb.Add("shm mount", [path = sb.shm_path] { ShmMount::Remove(path); });
   }
-  StartPause(sb, rb);
+  StartPause(sb, process, rb);
 
   sb.state = SandboxState::kReady;
   rb.Add("record", [this, id = sb.id] { store_.Remove(id); });
@@ -116,11 +125,26 @@ std::string SandboxManager::Run(const runtime::v1::RunPodSandboxRequest& req) {
   return sb.id;
 }
 
-void SandboxManager::StartPause(Sandbox& sb, Rollback& rb) {
+PauseProcess SandboxManager::PrepareRootfs(Sandbox& sb, const std::optional<PauseImage>& image, Rollback& rb) {
+  if (!image) return BuiltinPauseProcess(sb);
+  const std::string rootfs = ImageRootfs(sb.id);
+  MountPauseImageRootfs(cfg_.root, *image, rootfs);
+  rb.Add("pause image rootfs " + rootfs, [this, id = sb.id] { UnmountImageRootfs(id); });
+  sb.pause_image = image->id;
+  return ImagePauseProcess(sb, *image, storage::ReadInRoot(rootfs, "etc/passwd"),
+                           storage::ReadInRoot(rootfs, "etc/group"));
+}
+
+void SandboxManager::UnmountImageRootfs(const std::string& id) const {
+  storage::UnmountAll(ImageRootfs(id), "sandbox " + id + " pause image rootfs");
+}
+
+void SandboxManager::StartPause(Sandbox& sb, const PauseProcess& process, Rollback& rb) {
   const std::string run_dir = RunDir(sb.id);
   const std::string bundle = run_dir + "/bundle";
   storage::MakeDirs(bundle, 0700);
-  SandboxSpecInput in{sb, cfg_.root + "/pause-rootfs", PauseOomScoreAdj(OwnOomScoreAdj())};
+  const std::string rootfs = sb.pause_image.empty() ? cfg_.root + "/pause-rootfs" : ImageRootfs(sb.id);
+  SandboxSpecInput in{sb, rootfs, process, PauseOomScoreAdj(OwnOomScoreAdj())};
   storage::WriteFileAtomic(bundle + "/config.json", BuildSandboxSpec(in).dump(2), 0600, storage::Durability::kProcessCrash);
 
   const OciRuntime rt = RuntimeOf(sb);
@@ -179,7 +203,8 @@ runtime::v1::PodSandboxStatusResponse SandboxManager::Status(const std::string& 
                            {"runtimeRoot", sb->runtime_root},
                            {"cgroupsPath", sb->cgroups_path},
                            {"hostname", sb->hostname},
-                           {"runDir", RunDir(id)}};
+                           {"runDir", RunDir(id)},
+                           {"pauseImage", sb->pause_image.empty() ? "builtin" : sb->pause_image}};
     try {
       info["runtimeSpec"] = nlohmann::json::parse(storage::ReadFile(RunDir(id) + "/bundle/config.json"));
     } catch (const std::exception&) {

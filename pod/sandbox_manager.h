@@ -6,8 +6,10 @@
 // Layout:
 //   <root>/sandboxes/<id>/sandbox.json    the record (persistent)
 //   <root>/pause-rootfs/pause             the built-in pause rootfs
+//   <root>/pause-mountpoints/             top layer of pause image rootfs mounts
 //   <run_root>/sandboxes/<id>/            bundle/config.json, hosts, resolv.conf,
-//                                         hostname, shm/ (tmpfs), exit, pause.pid
+//                                         hostname, shm/ (tmpfs), exit, pause.pid,
+//                                         rootfs/ (the pause image's, if configured)
 //   <run_root>/netns/<id>                 the pinned network namespace
 
 #include <chrono>
@@ -24,6 +26,7 @@
 #include "network/cni.h"
 #include "pod/keyed_locks.h"
 #include "pod/oci_runtime.h"
+#include "pod/pause_process.h"
 #include "pod/sandbox.h"
 
 namespace berth::pod {
@@ -42,7 +45,9 @@ class SandboxContainers {
 
 class SandboxManager {
  public:
-  SandboxManager(const config::Config& cfg, network::Cni& cni);
+  // `pause_image` is set when config pause.image names an image to run
+  // instead of the built-in pause rootfs.
+  SandboxManager(const config::Config& cfg, network::Cni& cni, PauseImageFn pause_image = {});
   SandboxManager(const SandboxManager&) = delete;
   SandboxManager& operator=(const SandboxManager&) = delete;
 
@@ -79,6 +84,7 @@ class SandboxManager {
   std::string RunDir(const std::string& id) const { return cfg_.run_root + "/sandboxes/" + id; }
   std::string NetnsDir() const { return cfg_.run_root + "/netns"; }
   std::string ExitFile(const std::string& id) const { return RunDir(id) + "/exit"; }
+  std::string ImageRootfs(const std::string& id) const { return RunDir(id) + "/rootfs"; }
   OciRuntime RuntimeOf(const Sandbox& sb) const;
   network::Attachment AttachmentOf(const Sandbox& sb) const;
 
@@ -89,7 +95,10 @@ class SandboxManager {
   void ReserveName(const std::string& key);
   void ReleaseName(const std::string& key);
 
-  void StartPause(Sandbox& sb, class Rollback& rb);
+  // Mounts the pause image's rootfs (with an image) and says what pause runs.
+  PauseProcess PrepareRootfs(Sandbox& sb, const std::optional<PauseImage>& image, class Rollback& rb);
+  void StartPause(Sandbox& sb, const PauseProcess& process, class Rollback& rb);
+  void UnmountImageRootfs(const std::string& id) const;
   void StopLocked(Sandbox sb);
   // Signals the pause process TERM, then KILL, until its exit is recorded.
   void StopPause(const Sandbox& sb);
@@ -102,6 +111,7 @@ class SandboxManager {
 
   const config::Config& cfg_;
   network::Cni& cni_;
+  PauseImageFn pause_image_;
   SandboxStore store_;
   SandboxContainers* containers_ = nullptr;
   std::chrono::milliseconds stop_timeout_{std::chrono::seconds(10)};

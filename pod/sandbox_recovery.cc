@@ -22,7 +22,7 @@ void SandboxManager::Recover() {
   storage::MakeDirs(cfg_.run_root + "/sandboxes", 0711);
   storage::MakeDirs(NetnsDir(), 0755);
   store_.Load();
-  TryStep("pause rootfs", [&] { EnsurePauseRootfs(cfg_.root, cfg_.pause.binary); });
+  if (!pause_image_) TryStep("pause rootfs", [&] { EnsurePauseRootfs(cfg_.root, cfg_.pause.binary); });
 
   for (Sandbox sb : store_.List()) {
     if (sb.state != SandboxState::kReady) continue;
@@ -98,6 +98,7 @@ void SandboxManager::RemoveOrphans() {
     TryStep("orphan run dir " + name, [&] {
       const std::string dir = bundles + name;
       ShmMount::Remove(dir + "/shm");
+      UnmountImageRootfs(name);  // before remove_all, which would descend into it
       fs::remove_all(dir);
       spdlog::info("recovery: removed orphan run dir {}", dir);
     });

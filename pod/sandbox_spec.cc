@@ -14,7 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kPauseUid = 65535;
 constexpr int kWantedPauseOomScoreAdj = -998;
 
 bool StartsWith(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
@@ -43,12 +42,12 @@ json Namespaces(const Sandbox& sb) {
   return ns;
 }
 
-json Process(int oom_score_adj) {
+json Process(const PauseProcess& p, int oom_score_adj) {
   return {{"terminal", false},
-          {"user", {{"uid", kPauseUid}, {"gid", kPauseUid}}},
-          {"args", {"/pause"}},
-          {"env", {oci::kDefaultPathEnv}},
-          {"cwd", "/"},
+          {"user", {{"uid", p.user.uid}, {"gid", p.user.gid}, {"additionalGids", p.user.additional_gids}}},
+          {"args", p.args},
+          {"env", p.env},
+          {"cwd", p.cwd},
           // pause needs no privilege at all.
           {"capabilities", {{"bounding", json::array()}, {"effective", json::array()}, {"permitted", json::array()}}},
           {"noNewPrivileges", true},
@@ -132,7 +131,7 @@ nlohmann::json BuildSandboxSpec(const SandboxSpecInput& in) {
   if (!sb.sysctls.empty()) linux_["sysctl"] = sb.sysctls;
 
   json spec = {{"ociVersion", "1.0.2"},
-               {"process", Process(in.oom_score_adj)},
+               {"process", Process(in.process, in.oom_score_adj)},
                {"root", {{"path", in.rootfs}, {"readonly", true}}},
                {"mounts", DefaultMounts(sb)},
                {"annotations", {{"io.kubernetes.cri.container-type", "sandbox"},

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "pod/pause_process.h"
 #include "pod/sandbox.h"
 
 namespace berth::pod {
@@ -34,7 +35,8 @@ int OwnOomScoreAdj();
 
 struct SandboxSpecInput {
   const Sandbox& sandbox;   // ns options, hostname, sysctls, cgroups_path, netns_path, shm_path
-  std::string rootfs;       // the pause rootfs
+  std::string rootfs;       // the pause rootfs (built-in, or the pause image's overlay)
+  PauseProcess process;
   int oom_score_adj = 0;
 };
 

@@ -49,6 +49,8 @@ void SandboxManager::StopPause(const Sandbox& sb) {
 void SandboxManager::StopLocked(Sandbox sb) {
   if (containers_) containers_->StopAll(sb.id);
   StopPause(sb);
+  // A stopped sandbox never runs again (CRI): its rootfs can go now.
+  if (!sb.pause_image.empty()) UnmountImageRootfs(sb.id);
   if (!sb.netns_path.empty()) cni_.Teardown(AttachmentOf(sb));
   if (!sb.shm_path.empty()) ShmMount::Remove(sb.shm_path);
   if (sb.state != SandboxState::kNotReady || !sb.ips.empty()) {

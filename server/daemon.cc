@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <filesystem>
 #include <optional>
 
@@ -83,15 +85,47 @@ std::unique_ptr<grpc::Server> StartServer(const std::string& listen, const std::
   return server;
 }
 
+std::vector<std::string> LayerDirs(image::Images& images, const image::ImageRecord& rec) {
+  std::vector<std::string> dirs;
+  for (const auto& chain : rec.chain_ids) dirs.push_back(images.layers.DiffPath(storage::Digest::Parse(chain)));
+  return dirs;
+}
+
 // Images as containers need them: the record and its layer dirs.
 pod::ResolveImageFn ContainerImageResolver(image::Images& images) {
   return [&images](const std::string& ref) {
     pod::ContainerImage out;
     out.record = images.store.Resolve(ref);
-    for (const auto& chain : out.record.chain_ids) {
-      out.layer_dirs.push_back(images.layers.DiffPath(storage::Digest::Parse(chain)));
-    }
+    out.layer_dirs = LayerDirs(images, out.record);
     return out;
+  };
+}
+
+// The configured pause image, pulled when the store lacks it (serialised, so
+// a burst of first pods pulls once) and pinned, so RemoveImage cannot take
+// the layers pods run from. Errors keep their code and name the config key.
+pod::PauseImageFn PauseImageResolver(const std::string& ref, image::Images& images) {
+  auto pull_mu = std::make_shared<std::mutex>();
+  return [ref, &images, pull_mu] {
+    try {
+      auto rec = images.store.Find(ref);
+      if (!rec) {
+        std::lock_guard lock(*pull_mu);
+        rec = images.store.Find(ref);
+        if (!rec) {
+          spdlog::info("pulling pause image {}", ref);
+          images.puller.Pull(ref, {});
+          rec = images.store.Resolve(ref);
+        }
+      }
+      if (!rec->pinned) {
+        rec->pinned = true;
+        rec = images.store.Add(*rec);
+      }
+      return pod::PauseImage{ref, rec->id, LayerDirs(images, *rec), rec->config_json};
+    } catch (const Error& e) {
+      throw Error(e.code(), "pause image " + ref + " (config pause.image): " + e.what());
+    }
   };
 }
 
@@ -140,23 +174,19 @@ int Serve(const config::Config& cfg) {
   // CNI results are cached under <root> (not the run root): a DEL after a
   // reboot needs what ADD returned.
   network::Cni cni(cfg.cni.conf_dir, cfg.cni.bin_dirs, cfg.root + "/cni-cache");
-  pod::SandboxManager sandboxes(cfg, cni);
-  if (!cfg.pause.image.empty()) {
-    // Said loudly rather than ignored: the image is pinned if pulled, but pods run berth-pause.
-    spdlog::warn("pause.image {} is not used yet: sandboxes run the built-in pause rootfs ({})", cfg.pause.image,
-                 cfg.pause.binary);
-  }
-  try {
-    sandboxes.Recover();
-  } catch (const std::exception& e) {
-    spdlog::critical("cannot recover pod sandboxes: {}", e.what());
-    return 1;
-  }
   std::optional<image::Images> image_stores;
   try {
     image_stores.emplace(cfg);
   } catch (const std::exception& e) {
     spdlog::critical("cannot open the image store under {}: {}", cfg.root, e.what());
+    return 1;
+  }
+  pod::SandboxManager sandboxes(
+      cfg, cni, cfg.pause.image.empty() ? pod::PauseImageFn{} : PauseImageResolver(cfg.pause.image, *image_stores));
+  try {
+    sandboxes.Recover();
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot recover pod sandboxes: {}", e.what());
     return 1;
   }
   pod::ContainerManager containers(cfg, sandboxes, ContainerImageResolver(*image_stores));

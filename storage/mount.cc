@@ -36,26 +36,46 @@ void UnmountAll(const std::string& path, const std::string& what) {
   }
 }
 
+namespace {
+
+std::string Join(const std::vector<std::string>& lowers) {
+  std::string out;
+  for (const auto& l : lowers) out += (out.empty() ? "" : ":") + l;
+  return out;
+}
+
+void Mount(const std::string& data, size_t layers, unsigned long flags, const std::string& target) {
+  if (data.size() > kMaxMountData) {
+    throw FailedPrecondition("overlay for " + target + ": " + std::to_string(layers) +
+                             " layers make mount options of " + std::to_string(data.size()) +
+                             " bytes, more than the kernel takes (" + std::to_string(kMaxMountData) + ")");
+  }
+  MakeDirs(target, 0755);
+  if (::mount("overlay", target.c_str(), "overlay", flags, data.c_str()) != 0) {
+    throw SysError("mount overlay on " + target + " (" + std::to_string(layers) + " layers)");
+  }
+}
+
+}  // namespace
+
 void MountOverlay(const std::vector<std::string>& lowers, const std::string& upper, const std::string& work,
                   const std::string& target) {
-  std::string lowerdir;
-  for (const auto& l : lowers) lowerdir += (lowerdir.empty() ? "" : ":") + l;
+  std::string lowerdir = Join(lowers);
   if (lowers.empty()) {
     lowerdir = work + ".empty";
     MakeDirs(lowerdir, 0755);
   }
-  const std::string data = "lowerdir=" + lowerdir + ",upperdir=" + upper + ",workdir=" + work;
-  if (data.size() > kMaxMountData) {
-    throw FailedPrecondition("overlay for " + target + ": " + std::to_string(lowers.size()) +
-                             " layers make mount options of " + std::to_string(data.size()) +
-                             " bytes, more than the kernel takes (" + std::to_string(kMaxMountData) + ")");
-  }
   MakeDirs(upper, 0755);
   MakeDirs(work, 0700);
-  MakeDirs(target, 0755);
-  if (::mount("overlay", target.c_str(), "overlay", 0, data.c_str()) != 0) {
-    throw SysError("mount overlay on " + target + " (" + std::to_string(lowers.size()) + " layers)");
+  Mount("lowerdir=" + lowerdir + ",upperdir=" + upper + ",workdir=" + work, lowers.size(), 0, target);
+}
+
+void MountReadOnlyOverlay(const std::vector<std::string>& lowers, const std::string& target) {
+  if (lowers.size() < 2) {
+    throw InvalidArgument("read-only overlay for " + target + " needs at least 2 lower dirs, got " +
+                          std::to_string(lowers.size()));
   }
+  Mount("lowerdir=" + Join(lowers), lowers.size(), MS_RDONLY, target);
 }
 
 }  // namespace berth::storage

@@ -1,5 +1,6 @@
 #pragma once
-// Mount primitives: overlay rootfs mounts for containers, and unmounting
+// Mount primitives: overlay rootfs mounts for containers and pause images,
+// and unmounting
 // whatever is stacked on a path.
 
 #include <string>
@@ -21,5 +22,9 @@ void UnmountAll(const std::string& path, const std::string& what);
 // kernel takes in one mount(2) call (a page), SysError otherwise.
 void MountOverlay(const std::vector<std::string>& lowers, const std::string& upper, const std::string& work,
                   const std::string& target);
+
+// Mounts a read-only overlay of `lowers` (top first; at least two, which the
+// kernel needs without an upper dir) at `target`. Throws as MountOverlay.
+void MountReadOnlyOverlay(const std::vector<std::string>& lowers, const std::string& target);
 
 }  // namespace berth::storage

@@ -198,8 +198,8 @@ void TestRegistry::MakeHtpasswd() const {
   dir_.Write("htpasswd", line);
 }
 
-void TestRegistry::PushTestImages(const std::string& repo) const {
-  std::vector<std::string> argv{"/bin/bash", SourceDir() + "/hack/push-test-images.sh", TestImagesDir(), url(), repo};
+void TestRegistry::PushLayout(const std::string& layout_dir, const std::string& repo) const {
+  std::vector<std::string> argv{"/bin/bash", SourceDir() + "/hack/push-test-images.sh", layout_dir, url(), repo};
   if (opts_.tls) {
     argv.push_back("--cacert");
     argv.push_back(ca_file());

@@ -37,7 +37,9 @@ class TestRegistry {
   std::string log() const;
 
   // Pushes the test images (tags latest, amd64, docker, arm64) to `repo`.
-  void PushTestImages(const std::string& repo) const;
+  void PushTestImages(const std::string& repo) const { PushLayout(TestImagesDir(), repo); }
+  // Pushes every tagged manifest of an OCI layout to `repo`.
+  void PushLayout(const std::string& layout_dir, const std::string& repo) const;
 
   // The OCI layout hack/build-test-images.sh made (once per process).
   static const std::string& TestImagesDir();

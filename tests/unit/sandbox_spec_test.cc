@@ -38,7 +38,7 @@ const json* FindMount(const json& spec, const std::string& dest) {
 
 TEST(SandboxSpec, PauseProcessRootAndHostname) {
   Sandbox sb = PodSandbox();
-  json spec = BuildSandboxSpec({sb, "/var/lib/berth/pause-rootfs", -5});
+  json spec = BuildSandboxSpec({sb, "/var/lib/berth/pause-rootfs", BuiltinPauseProcess(sb), -5});
   EXPECT_EQ(spec["process"]["args"], json({"/pause"}));
   EXPECT_EQ(spec["process"]["user"]["uid"], 65535);
   EXPECT_EQ(spec["process"]["user"]["gid"], 65535);
@@ -52,7 +52,7 @@ TEST(SandboxSpec, PauseProcessRootAndHostname) {
 
 TEST(SandboxSpec, PodNetworkUsesThePinnedNetnsAndNewIpcUtsMount) {
   Sandbox sb = PodSandbox();
-  json spec = BuildSandboxSpec({sb, "/r", 0});
+  json spec = BuildSandboxSpec({sb, "/r", BuiltinPauseProcess(sb), 0});
   EXPECT_EQ(NsTypes(spec), (std::vector<std::string>{"ipc", "mount", "network", "uts"}));
   ASSERT_NE(FindNs(spec, "network"), nullptr);
   EXPECT_EQ((*FindNs(spec, "network"))["path"], sb.netns_path);
@@ -62,11 +62,11 @@ TEST(SandboxSpec, PodNetworkUsesThePinnedNetnsAndNewIpcUtsMount) {
 TEST(SandboxSpec, PidNamespaceOnlyForPodLevelSharing) {
   Sandbox sb = PodSandbox();
   sb.ns.pid = NsMode::kPod;
-  EXPECT_NE(FindNs(BuildSandboxSpec({sb, "/r", 0}), "pid"), nullptr);
+  EXPECT_NE(FindNs(BuildSandboxSpec({sb, "/r", BuiltinPauseProcess(sb), 0}), "pid"), nullptr);
   sb.ns.pid = NsMode::kContainer;
-  EXPECT_EQ(FindNs(BuildSandboxSpec({sb, "/r", 0}), "pid"), nullptr);
+  EXPECT_EQ(FindNs(BuildSandboxSpec({sb, "/r", BuiltinPauseProcess(sb), 0}), "pid"), nullptr);
   sb.ns.pid = NsMode::kNode;
-  EXPECT_EQ(FindNs(BuildSandboxSpec({sb, "/r", 0}), "pid"), nullptr);
+  EXPECT_EQ(FindNs(BuildSandboxSpec({sb, "/r", BuiltinPauseProcess(sb), 0}), "pid"), nullptr);
 }
 
 TEST(SandboxSpec, HostNetworkAndIpc) {
@@ -75,7 +75,7 @@ TEST(SandboxSpec, HostNetworkAndIpc) {
   sb.ns.ipc = NsMode::kNode;
   sb.netns_path.clear();
   sb.shm_path.clear();
-  json spec = BuildSandboxSpec({sb, "/r", 0});
+  json spec = BuildSandboxSpec({sb, "/r", BuiltinPauseProcess(sb), 0});
   EXPECT_EQ(NsTypes(spec), (std::vector<std::string>{"mount"}));
   EXPECT_FALSE(spec.contains("hostname"));  // no UTS namespace of its own
   ASSERT_NE(FindMount(spec, "/dev/shm"), nullptr);
@@ -84,7 +84,7 @@ TEST(SandboxSpec, HostNetworkAndIpc) {
 
 TEST(SandboxSpec, DefaultMounts) {
   Sandbox sb = PodSandbox();
-  json spec = BuildSandboxSpec({sb, "/r", 0});
+  json spec = BuildSandboxSpec({sb, "/r", BuiltinPauseProcess(sb), 0});
   for (const char* dest : {"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys"}) {
     EXPECT_NE(FindMount(spec, dest), nullptr) << dest;
   }
@@ -98,11 +98,11 @@ TEST(SandboxSpec, DefaultMounts) {
 TEST(SandboxSpec, SysctlsGoToTheSpec) {
   Sandbox sb = PodSandbox();
   sb.sysctls = {{"net.ipv4.ip_unprivileged_port_start", "0"}, {"kernel.shmmax", "1000000"}};
-  json spec = BuildSandboxSpec({sb, "/r", 0});
+  json spec = BuildSandboxSpec({sb, "/r", BuiltinPauseProcess(sb), 0});
   EXPECT_EQ(spec["linux"]["sysctl"]["net.ipv4.ip_unprivileged_port_start"], "0");
   EXPECT_EQ(spec["linux"]["sysctl"]["kernel.shmmax"], "1000000");
   sb.sysctls.clear();
-  EXPECT_FALSE(BuildSandboxSpec({sb, "/r", 0})["linux"].contains("sysctl"));
+  EXPECT_FALSE(BuildSandboxSpec({sb, "/r", BuiltinPauseProcess(sb), 0})["linux"].contains("sysctl"));
 }
 
 TEST(Sysctls, NamespacedOnesAreAllowed) {
