@@ -12,14 +12,9 @@
 #include <system_error>
 #include <vector>
 
+#include "conmon/sys_error.h"
+
 namespace berth::conmon {
-namespace {
-
-[[noreturn]] void ThrowSys(const std::string& what, int err = errno) {
-  throw std::system_error(err, std::generic_category(), what);
-}
-
-}  // namespace
 
 ConsoleSocket::ConsoleSocket() {
   char tmpl[] = "/tmp/berth-conmon-XXXXXX";

@@ -14,13 +14,10 @@
 
 #include "conmon/console.h"
 #include "conmon/runtime.h"
+#include "conmon/sys_error.h"
 
 namespace berth::conmon {
 namespace {
-
-[[noreturn]] void ThrowSys(const std::string& what, int err = errno) {
-  throw std::system_error(err, std::generic_category(), what);
-}
 
 timespec Now() {
   timespec ts{};

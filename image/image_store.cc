@@ -60,10 +60,6 @@ bool Contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-bool IsLowerHex(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
 // "name:tag@digest" -> "name@digest": repo digests carry no tag.
 std::string DropTag(const std::string& ref) {
   auto at = ref.find('@');
@@ -201,7 +197,7 @@ const ImageRecord* ImageStore::FindLocked(std::string_view ref, bool* by_tag, st
   if (by_tag) *by_tag = false;
   if (ref.empty()) return nullptr;
   std::string id(ref);
-  if (IsLowerHex(ref) && ref.size() == 64) id = "sha256:" + id;
+  if (storage::IsLowerHex(ref) && ref.size() == 64) id = "sha256:" + id;
   if (auto it = images_.find(id); it != images_.end()) return &it->second;
 
   std::vector<std::string> names{std::string(ref)};
@@ -223,7 +219,7 @@ const ImageRecord* ImageStore::FindLocked(std::string_view ref, bool* by_tag, st
   }
 
   std::string_view prefix = ref.starts_with("sha256:") ? ref.substr(7) : ref;
-  if (!IsLowerHex(prefix)) return nullptr;
+  if (!storage::IsLowerHex(prefix)) return nullptr;
   const ImageRecord* found = nullptr;
   for (const auto& [iid, rec] : images_) {
     if (!std::string_view(iid).substr(7).starts_with(prefix)) continue;

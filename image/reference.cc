@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "cri/error.h"
+#include "storage/digest.h"
 
 namespace berth::image {
 namespace {
@@ -11,7 +12,6 @@ namespace {
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 bool IsWordChar(char c) { return IsAlnum(c) || c == '_'; }
-bool IsLowerHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
 bool HasUpper(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
@@ -97,7 +97,7 @@ std::string DigestProblem(std::string_view digest) {
   } else {
     return "unsupported digest algorithm '" + std::string(alg) + "'";
   }
-  if (hex.size() != want || !std::all_of(hex.begin(), hex.end(), IsLowerHex)) {
+  if (hex.size() != want || !storage::IsLowerHex(hex)) {
     return alg == "sha256" ? "sha256 digest must be 64 lowercase hex characters"
                            : std::string(alg) + " digest must be " + std::to_string(want) + " lowercase hex characters";
   }
@@ -134,7 +134,7 @@ void ValidateDigest(std::string_view digest, std::string_view what) {
 
 Reference ParseReference(std::string_view ref) {
   if (ref.empty()) Invalid(ref, "empty reference");
-  if (ref.size() == 64 && std::all_of(ref.begin(), ref.end(), IsLowerHex)) {
+  if (ref.size() == 64 && storage::IsLowerHex(ref)) {
     Invalid(ref, "a 64-character hex string is an image ID, not a reference");
   }
   Reference r;

@@ -16,13 +16,13 @@
 #include "image/manifest.h"
 
 namespace berth::image {
-namespace {
 
 // Streaming hash for the algorithm a digest names. OpenSSL EVP directly (not
 // storage/digest.h, which only knows sha256) so sha384/sha512 digests verify too.
-class Hasher {
+// Not in an anonymous namespace: RegistryClient::Call holds one.
+class DigestHasher {
  public:
-  explicit Hasher(std::string_view digest) : algorithm_(digest.substr(0, digest.find(':'))), ctx_(EVP_MD_CTX_new()) {
+  explicit DigestHasher(std::string_view digest) : algorithm_(digest.substr(0, digest.find(':'))), ctx_(EVP_MD_CTX_new()) {
     const EVP_MD* md = algorithm_ == "sha512" ? EVP_sha512() : algorithm_ == "sha384" ? EVP_sha384() : EVP_sha256();
     if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), md, nullptr) != 1) throw Internal("EVP_DigestInit_ex failed");
   }
@@ -48,8 +48,10 @@ class Hasher {
   std::unique_ptr<EVP_MD_CTX, Free> ctx_;
 };
 
+namespace {
+
 std::string DigestOf(std::string_view algorithm_of, std::string_view data) {
-  Hasher h(algorithm_of);
+  DigestHasher h(algorithm_of);
   h.Update(data);
   return h.Final();
 }
@@ -82,7 +84,7 @@ struct RegistryClient::Call {
   size_t max_buffered = 8 << 20;
   // A streamed blob: what reached the sink so far survives retries and endpoints.
   const BlobSink* sink = nullptr;
-  std::unique_ptr<Hasher> hasher;
+  std::unique_ptr<DigestHasher> hasher;
   int64_t expected_size = -1;
   int64_t delivered = 0;
   int64_t resume_from = 0;   // Range start of the current request
@@ -149,7 +151,7 @@ int64_t RegistryClient::FetchBlob(const Reference& ref, const std::string& diges
   ValidateDigest(digest, "blob digest");
   Call call(ref, creds, "GET", "/v2/" + ref.path + "/blobs/" + digest, "blob " + digest + " of " + ref.Name());
   call.sink = &sink;
-  call.hasher = std::make_unique<Hasher>(digest);
+  call.hasher = std::make_unique<DigestHasher>(digest);
   call.expected_size = expected_size;
   Run(call);
   if (expected_size >= 0 && call.delivered != expected_size) {

@@ -3,16 +3,18 @@
 #include "cri/error.h"
 
 namespace berth::storage {
-namespace {
-
-constexpr std::string_view kSha256 = "sha256";
 
 bool IsLowerHex(std::string_view s) {
+  if (s.empty()) return false;
   for (char c : s) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
 }
+
+namespace {
+
+constexpr std::string_view kSha256 = "sha256";
 
 std::string ToHex(const unsigned char* p, size_t n) {
   static constexpr char kDigits[] = "0123456789abcdef";

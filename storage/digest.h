@@ -12,6 +12,9 @@
 
 namespace berth::storage {
 
+// True when `s` is all lowercase hex digits (and not empty).
+bool IsLowerHex(std::string_view s);
+
 struct Digest {
   std::string algorithm;  // only "sha256" is accepted
   std::string hex;        // 64 lowercase hex digits

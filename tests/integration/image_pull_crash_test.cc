@@ -23,7 +23,9 @@
 #include "storage/digest.h"
 #include "storage/layer_store.h"
 #include "tests/integration/berthd_harness.h"
+#include "tests/integration/image_calls.h"
 #include "tests/support/registry.h"
+#include "tests/support/shell.h"
 
 namespace berth::testing {
 namespace {
@@ -37,13 +39,6 @@ using Clock = std::chrono::steady_clock;
 constexpr int kLayers = 4;
 constexpr int kMiBPerLayer = 24;
 constexpr int64_t kFileBytes = int64_t{kMiBPerLayer} * 1024 * 1024 / 4;  // 4 files a layer
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // The OCI layout of the big image, built once per build dir (each ctest case is
 // its own process): into a private dir, then renamed into place.
@@ -185,22 +180,6 @@ bool WaitStopped(pid_t pid) {
   return false;
 }
 
-std::vector<runtime::v1::Image> List(Berthd& d) {
-  runtime::v1::ListImagesResponse resp;
-  auto st = d.images().ListImages(Ctx().get(), {}, &resp);
-  EXPECT_TRUE(st.ok()) << st.error_message();
-  return {resp.images().begin(), resp.images().end()};
-}
-
-runtime::v1::ImageStatusResponse Status(Berthd& d, const std::string& ref) {
-  runtime::v1::ImageStatusRequest req;
-  req.mutable_image()->set_image(ref);
-  runtime::v1::ImageStatusResponse resp;
-  auto st = d.images().ImageStatus(Ctx().get(), req, &resp);
-  EXPECT_TRUE(st.ok()) << st.error_message();
-  return resp;
-}
-
 // PullImage on a channel of its own: the harness drops its stubs when berthd is
 // killed, which must not pull them from under a call in flight.
 std::future<grpc::Status> PullAsync(const std::string& endpoint, const std::string& ref) {
@@ -275,12 +254,12 @@ TEST(ImagePullCrash, KilledMidPullLeavesNoPartialImageAndAPullAfterRestartSuccee
   const auto restart_started = Clock::now();
   d.Start();
   std::cerr << "berthd restarted (crash recovery included) in " << Seconds(restart_started) << " s\n";
-  for (const auto& image : List(d)) {
+  for (const auto& image : ListImages(d)) {
     EXPECT_NE(image.id(), img.config);
     for (const auto& tag : image.repo_tags()) EXPECT_NE(tag, ref);
   }
-  EXPECT_FALSE(Status(d, ref).has_image());
-  EXPECT_FALSE(Status(d, img.config).has_image());
+  EXPECT_FALSE(ImageStatus(d, ref).has_image());
+  EXPECT_FALSE(ImageStatus(d, img.config).has_image());
   EXPECT_EQ(Join(Entries(dirs.images)), "{}") << "image records after the restart";
   EXPECT_EQ(Join(Entries(dirs.ingest)), "{}") << "partial downloads left in the ingest dir";
   EXPECT_EQ(Join(Entries(dirs.layers)), "{}") << "layer dirs (unpacked, partial or doomed) no image names";
@@ -297,14 +276,14 @@ TEST(ImagePullCrash, KilledMidPullLeavesNoPartialImageAndAPullAfterRestartSuccee
   const double repull_s = Seconds(repull_started);
   EXPECT_EQ(resp.image_ref(), img.config);
   bool listed = false;
-  for (const auto& image : List(d)) {
+  for (const auto& image : ListImages(d)) {
     if (image.id() != img.config) continue;
     listed = true;
     EXPECT_EQ(std::vector<std::string>(image.repo_tags().begin(), image.repo_tags().end()),
               std::vector<std::string>{ref});
   }
   EXPECT_TRUE(listed) << img.config << " is not listed after the second pull";
-  auto status = Status(d, ref);
+  auto status = ImageStatus(d, ref);
   ASSERT_TRUE(status.has_image());
   EXPECT_EQ(status.image().id(), img.config);
 

@@ -9,20 +9,15 @@
 #include <sstream>
 
 #include "tests/integration/berthd_harness.h"
+#include "tests/integration/image_calls.h"
 #include "tests/support/registry.h"
+#include "tests/support/shell.h"
 
 namespace berth::testing {
 namespace {
 
 namespace fs = std::filesystem;
 using runtime::v1::ImageStatusResponse;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // The blob digests the test image's amd64 manifest names (config first).
 std::vector<std::string> ManifestBlobs(const std::string& tag) {
@@ -68,28 +63,6 @@ PullResult Pull(Berthd& d, const std::string& ref, const runtime::v1::AuthConfig
   return {st, resp.image_ref()};
 }
 
-ImageStatusResponse Status(Berthd& d, const std::string& ref) {
-  runtime::v1::ImageStatusRequest req;
-  req.mutable_image()->set_image(ref);
-  req.set_verbose(true);
-  ImageStatusResponse resp;
-  EXPECT_TRUE(d.images().ImageStatus(Ctx().get(), req, &resp).ok());
-  return resp;
-}
-
-std::vector<runtime::v1::Image> List(Berthd& d) {
-  runtime::v1::ListImagesResponse resp;
-  EXPECT_TRUE(d.images().ListImages(Ctx().get(), {}, &resp).ok());
-  return {resp.images().begin(), resp.images().end()};
-}
-
-grpc::Status Remove(Berthd& d, const std::string& ref) {
-  runtime::v1::RemoveImageRequest req;
-  req.mutable_image()->set_image(ref);
-  runtime::v1::RemoveImageResponse resp;
-  return d.images().RemoveImage(Ctx().get(), req, &resp);
-}
-
 // How often the registry answered a GET of this blob with content (200):
 // its access log has one line per request.
 int BlobGets(const TestRegistry& reg, const std::string& digest) {
@@ -126,7 +99,7 @@ TEST_F(ImagePull, ByTagByDigestAndByTagPlusDigest) {
   ASSERT_TRUE(by_tag.status.ok()) << by_tag.status.error_message() << d.log();
   EXPECT_EQ(by_tag.image_ref, ManifestBlobs("amd64")[0]);  // the image id is the config digest
 
-  auto st = Status(d, Ref(":amd64"));
+  auto st = ImageStatus(d, Ref(":amd64"));
   ASSERT_TRUE(st.has_image());
   EXPECT_EQ(st.image().id(), by_tag.image_ref);
   EXPECT_EQ(std::vector<std::string>(st.image().repo_tags().begin(), st.image().repo_tags().end()),
@@ -142,8 +115,8 @@ TEST_F(ImagePull, ByTagByDigestAndByTagPlusDigest) {
   auto both = Pull(d, Ref(":docker-tagged@" + digest));
   ASSERT_TRUE(both.status.ok()) << both.status.error_message();
   EXPECT_EQ(both.image_ref, by_tag.image_ref);
-  EXPECT_EQ(Status(d, Ref(":docker-tagged")).image().id(), by_tag.image_ref);
-  EXPECT_EQ(List(d).size(), 1u);
+  EXPECT_EQ(ImageStatus(d, Ref(":docker-tagged")).image().id(), by_tag.image_ref);
+  EXPECT_EQ(ListImages(d).size(), 1u);
   // Layers are unpacked, ready as overlay lower dirs.
   EXPECT_TRUE(fs::exists(d.dir().path() / "root" / "layers"));
   EXPECT_GT(DiskBytes(d.dir().path() / "root" / "layers"), 500u * 1024);
@@ -154,7 +127,7 @@ TEST_F(ImagePull, MultiArchIndexPicksAmd64) {
   auto r = Pull(d, Ref(":latest"));
   ASSERT_TRUE(r.status.ok()) << r.status.error_message();
   EXPECT_EQ(r.image_ref, ManifestBlobs("amd64")[0]);
-  auto st = Status(d, Ref(":latest"));
+  auto st = ImageStatus(d, Ref(":latest"));
   EXPECT_EQ(st.image().repo_digests(0), Ref("@" + TestRegistry::TestImageDigest("latest")));
 }
 
@@ -170,7 +143,7 @@ TEST_F(ImagePull, ThroughAMirrorWhileTheHostDoesNotResolve) {
                            "\"]}\n    \"" + reg_->host() + "\": {insecure: true}\n"));
   auto r = Pull(d, "nonexistent.invalid/test/busybox:amd64");
   ASSERT_TRUE(r.status.ok()) << r.status.error_message();
-  EXPECT_EQ(Status(d, "nonexistent.invalid/test/busybox:amd64").image().repo_tags(0),
+  EXPECT_EQ(ImageStatus(d, "nonexistent.invalid/test/busybox:amd64").image().repo_tags(0),
             "nonexistent.invalid/test/busybox:amd64");
 }
 
@@ -211,16 +184,16 @@ TEST_F(ImagePull, RemoveImageUntagsThenFreesTheDisk) {
   const uint64_t pulled = DiskBytes(root / "layers") + DiskBytes(root / "blobs");
   EXPECT_GT(pulled, empty + 1024 * 1024);
 
-  ASSERT_TRUE(Remove(d, Ref(":docker")).ok());  // one of two tags: untag only
-  auto st = Status(d, r.image_ref);
+  ASSERT_TRUE(RemoveImage(d, Ref(":docker")).ok());  // one of two tags: untag only
+  auto st = ImageStatus(d, r.image_ref);
   ASSERT_TRUE(st.has_image());
   EXPECT_EQ(st.image().repo_tags_size(), 1);
 
-  ASSERT_TRUE(Remove(d, Ref(":amd64")).ok());  // the last tag: the image goes
-  EXPECT_FALSE(Status(d, r.image_ref).has_image());
-  EXPECT_TRUE(List(d).empty());
+  ASSERT_TRUE(RemoveImage(d, Ref(":amd64")).ok());  // the last tag: the image goes
+  EXPECT_FALSE(ImageStatus(d, r.image_ref).has_image());
+  EXPECT_TRUE(ListImages(d).empty());
   EXPECT_LE(DiskBytes(root / "layers") + DiskBytes(root / "blobs"), empty + 4096);
-  EXPECT_TRUE(Remove(d, Ref(":amd64")).ok());  // removing an absent image is fine
+  EXPECT_TRUE(RemoveImage(d, Ref(":amd64")).ok());  // removing an absent image is fine
 }
 
 TEST_F(ImagePull, ImageFsInfoReportsTheLayerStore) {
@@ -243,8 +216,8 @@ TEST_F(ImagePull, BadReferencesAndMissingImagesGetClearErrors) {
   auto missing = Pull(d, Ref(":no-such-tag"));
   EXPECT_EQ(missing.status.error_code(), grpc::StatusCode::NOT_FOUND) << missing.status.error_message();
   EXPECT_NE(missing.status.error_message().find("no-such-tag"), std::string::npos);
-  EXPECT_TRUE(List(d).empty());
-  EXPECT_FALSE(Status(d, "busybox").has_image());
+  EXPECT_TRUE(ListImages(d).empty());
+  EXPECT_FALSE(ImageStatus(d, "busybox").has_image());
 }
 
 TEST(ImagePullCorrupt, ABlobCorruptedInTheRegistryIsRefusedAndNothingStays) {
@@ -263,7 +236,7 @@ TEST(ImagePullCorrupt, ABlobCorruptedInTheRegistryIsRefusedAndNothingStays) {
   auto r = Pull(d, reg.host() + "/test/busybox:amd64");
   EXPECT_FALSE(r.status.ok());
   EXPECT_NE(r.status.error_message().find(layer), std::string::npos) << r.status.error_message();
-  EXPECT_TRUE(List(d).empty());
+  EXPECT_TRUE(ListImages(d).empty());
   const fs::path root = d.dir().path() / "root";
   EXPECT_EQ(DiskBytes(root / "blobs"), 0u) << "blobs of the failed pull stayed";
   EXPECT_EQ(DiskBytes(root / "layers"), 0u) << "layers of the failed pull stayed";
@@ -286,7 +259,7 @@ TEST(ImagePullTls, WithTheTestCaAndRefusedWithoutIt) {
     auto r = Pull(d, ref);
     EXPECT_FALSE(r.status.ok());
     EXPECT_NE(r.status.error_message().find("certificate"), std::string::npos) << r.status.error_message();
-    EXPECT_TRUE(List(d).empty());
+    EXPECT_TRUE(ListImages(d).empty());
   }
 }
 
@@ -306,13 +279,13 @@ TEST(ImagePullAuth, BasicAuthWithRightAndWrongCredentials) {
 
   runtime::v1::AuthConfig wrong = good;
   wrong.set_password("nope");
-  ASSERT_TRUE(Remove(d, ref).ok());
+  ASSERT_TRUE(RemoveImage(d, ref).ok());
   auto denied = Pull(d, ref, &wrong);
   EXPECT_EQ(denied.status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << denied.status.error_message();
   EXPECT_NE(denied.status.error_message().find(reg.host()), std::string::npos) << denied.status.error_message();
   auto anonymous = Pull(d, ref);
   EXPECT_EQ(anonymous.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_TRUE(List(d).empty());
+  EXPECT_TRUE(ListImages(d).empty());
 }
 
 }  // namespace

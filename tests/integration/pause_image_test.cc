@@ -8,6 +8,7 @@
 
 #include <sstream>
 
+#include "tests/integration/image_calls.h"
 #include "tests/integration/sandbox_fixture.h"
 #include "tests/support/registry.h"
 
@@ -40,15 +41,6 @@ class PauseImageTest : public SandboxTest {
                 "images:\n  registries:\n    \"" + reg_->host() + "\": {insecure: true}\n");
   }
 
-  runtime::v1::ImageStatusResponse ImageStatus(const std::string& ref) {
-    runtime::v1::ImageStatusRequest req;
-    req.mutable_image()->set_image(ref);
-    runtime::v1::ImageStatusResponse resp;
-    auto st = berthd_->images().ImageStatus(Ctx().get(), req, &resp);
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    return resp;
-  }
-
   std::string RootfsMount(const std::string& id) { return run_root() + "/sandboxes/" + id + "/rootfs"; }
 
   static TempDir* layout_;
@@ -72,9 +64,9 @@ std::string MountOptions(pid_t pid, const std::string& mount_point) {
 TEST_F(PauseImageTest, PodRunsTheImagesCommandReadOnlyAndSurvivesARestart) {
   StartWithPauseImage(41, Ref());
   // Nothing is pulled until a pod needs it.
-  EXPECT_FALSE(ImageStatus(Ref()).has_image());
+  EXPECT_FALSE(ImageStatus(*berthd_, Ref()).has_image());
   const std::string id = MustRun(PodRequest("img"));
-  const auto image = ImageStatus(Ref());
+  const auto image = ImageStatus(*berthd_, Ref());
   ASSERT_TRUE(image.has_image());
   EXPECT_TRUE(image.image().pinned());
 
@@ -92,10 +84,7 @@ TEST_F(PauseImageTest, PodRunsTheImagesCommandReadOnlyAndSurvivesARestart) {
   EXPECT_TRUE(ip.starts_with(subnet_prefix_)) << ip;
 
   // Pinned: RemoveImage refuses it while berthd runs pods from it.
-  runtime::v1::RemoveImageRequest rm;
-  rm.mutable_image()->set_image(Ref());
-  runtime::v1::RemoveImageResponse rm_resp;
-  auto st = berthd_->images().RemoveImage(Ctx().get(), rm, &rm_resp);
+  auto st = RemoveImage(*berthd_, Ref());
   EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << st.error_message();
 
   berthd_->Stop(SIGKILL);

@@ -29,10 +29,10 @@ inline bool ProcessAlive(pid_t pid) {
   return pid > 0 && fs::exists("/proc/" + std::to_string(pid));
 }
 
-inline constexpr const char* kCgroupParent = "/berthpodtest";
-
 class SandboxTest : public ::testing::Test {
  protected:
+  static constexpr const char* kCgroupParent = "/berthpodtest";
+
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root (runc, network namespaces, mounts, cgroups)";
   }
