@@ -72,7 +72,7 @@ bool LogWriter::Write(Stream stream, std::string_view data, const timespec& now)
 bool LogWriter::Flush(Stream stream, const timespec& now) {
   if (pending_[Index(stream)].empty()) return true;
   std::string out;
-  Append(out, now, stream, false);
+  Append(out, now, stream, true);
   return WriteAll(fd_.get(), out);
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 // The container log in the CRI format kubelet reads: one record per line,
 //   <RFC3339Nano timestamp> <stdout|stderr> <P|F> <content>\n
-// F ends a line; P is a piece of a line longer than the maximum line size
-// (the rest follows in later records). Each stream buffers its unfinished
+// F ends a line; P is a piece of a line without its end: one longer than the
+// maximum line size (the rest follows in later records), or the last bytes
+// of a stream that closed without a newline (kubelet must not see a newline
+// the program never wrote; containerd and conmon log it the same way). Each stream buffers its unfinished
 // line on its own, so stdout and stderr never mix within a record.
 
 #include <time.h>
@@ -33,7 +35,7 @@ class LogWriter {
   // Appends the complete lines in `data` (and P records for over-long ones);
   // an unfinished line waits for more data. False if the file write failed.
   bool Write(Stream stream, std::string_view data, const timespec& now);
-  // End of `stream`: its unfinished line, if any, is written as a full line.
+  // End of `stream`: its unfinished line, if any, is written as a P record.
   bool Flush(Stream stream, const timespec& now);
   // Opens `path` again (after the file was rotated away); on failure keeps
   // writing to the old file and throws std::system_error.

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace berth {
 
@@ -36,6 +37,27 @@ inline Error Internal(const std::string& m) { return {grpc::StatusCode::INTERNAL
 // e.g. SysError("mount overlay on " + target).
 inline Error SysError(const std::string& what, int err = errno) {
   return Internal(what + ": " + std::strerror(err) + " (errno " + std::to_string(err) + ")");
+}
+
+// A request's value as an error message shows it: quoted, control bytes
+// escaped (a newline or NUL cannot cut or forge a log line), and cut to
+// `max` bytes with the full length said, so a 1 MiB id is not echoed whole.
+inline std::string Quoted(std::string_view v, size_t max = 80) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (size_t i = 0; i < v.size() && i < max; ++i) {
+    const auto c = static_cast<unsigned char>(v[i]);
+    if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+  if (v.size() > max) out += "... (" + std::to_string(v.size()) + " bytes)";
+  return out;
 }
 
 }  // namespace berth

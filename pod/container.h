@@ -12,7 +12,9 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "pod/cgroups.h"
 #include "pod/record_store.h"
 
 namespace berth::pod {
@@ -46,6 +48,8 @@ struct Container {
   std::string cgroups_path;
   std::string stop_signal = "SIGTERM";
   std::optional<int64_t> oom_score_adj_requested;  // set when it had to be raised (no CAP_SYS_RESOURCE)
+  // Limits left out of the spec: the node lacks their cgroup controller.
+  std::vector<DroppedLimit> dropped_limits;
   pid_t pid = 0, monitor_pid = 0;
 
   // sandbox id + name + attempt: two containers of a pod may not share it.

@@ -16,6 +16,7 @@
 #include "pod/monitor.h"
 #include "pod/pod_files.h"
 #include "pod/rollback.h"
+#include "pod/sandbox_cri.h"
 #include "pod/sandbox_spec.h"
 #include "storage/fs.h"
 #include "storage/mount.h"
@@ -49,6 +50,19 @@ void EnsureHostPaths(const runtime::v1::ContainerConfig& config) {
   }
 }
 
+// A pod made before every sandbox got a PID namespace has its pause in the
+// host's: "the pod's PID namespace" would then be the host's.
+void RefuseHostPidThroughPause(const Sandbox& sb) {
+  std::error_code ec1, ec2;
+  const auto pause_ns = fs::read_symlink("/proc/" + std::to_string(sb.pause_pid) + "/ns/pid", ec1);
+  const auto own_ns = fs::read_symlink("/proc/self/ns/pid", ec2);
+  if (!ec1 && !ec2 && pause_ns == own_ns) {
+    throw FailedPrecondition("CreateContainer: sandbox " + sb.id +
+                             " has no PID namespace of its own (made by an older berthd); PID mode POD would be "
+                             "the host's: recreate the pod");
+  }
+}
+
 void ValidateRequest(const runtime::v1::CreateContainerRequest& req) {
   if (req.pod_sandbox_id().empty()) throw InvalidArgument("CreateContainer: pod_sandbox_id is required");
   if (!req.has_config()) throw InvalidArgument("CreateContainer: config is required");
@@ -57,6 +71,8 @@ void ValidateRequest(const runtime::v1::CreateContainerRequest& req) {
     throw InvalidArgument("CreateContainer: config.metadata.name is required");
   }
   if (c.image().image().empty()) throw InvalidArgument("CreateContainer: config.image.image is required");
+  RefuseUserNamespace(c.linux().security_context().namespace_options(),
+                      "CreateContainer: config.linux.security_context.namespace_options.userns_options");
 }
 
 }  // namespace
@@ -82,8 +98,8 @@ void ContainerManager::ReleaseName(const std::string& key, const std::string& im
 std::string ContainerManager::Create(const runtime::v1::CreateContainerRequest& req) {
   ValidateRequest(req);
   const auto& config = req.config();
-  auto sb = sandboxes_.Get(req.pod_sandbox_id());
-  if (!sb) throw NotFound("CreateContainer: sandbox " + req.pod_sandbox_id() + " not found");
+  auto sb = sandboxes_.Find(req.pod_sandbox_id(), "CreateContainer: pod_sandbox_id");
+  if (!sb) throw NotFound("CreateContainer: sandbox " + Quoted(req.pod_sandbox_id()) + " not found");
   if (sb->state != SandboxState::kReady) {
     throw FailedPrecondition("CreateContainer: sandbox " + sb->id + " is not ready");
   }
@@ -143,10 +159,14 @@ void ContainerManager::BuildBundle(Container& c, const Sandbox& sb, const Contai
   const PodFilePaths pod_files = PodFilesIn(sandboxes_.SandboxRunDir(sb.id));
   pid_t target_pid = 0;
   const auto& nso = config.linux().security_context().namespace_options();
+  if (nso.pid() == runtime::v1::POD && sb.ns.pid != NsMode::kNode) RefuseHostPidThroughPause(sb);
   if (nso.pid() == runtime::v1::TARGET) {
-    auto target = store_.Get(nso.target_id());
+    const std::string field = "CreateContainer: config.linux.security_context.namespace_options.target_id";
+    if (nso.target_id().empty()) throw InvalidArgument(field + " is required with PID namespace mode TARGET");
+    const auto target_id = store_.Resolve(nso.target_id(), field);
+    auto target = target_id ? store_.Get(*target_id) : std::nullopt;
     if (!target || target->sandbox_id != sb.id) {
-      throw NotFound("CreateContainer: target container " + nso.target_id() +
+      throw NotFound("CreateContainer: target container " + Quoted(nso.target_id()) +
                      " of the PID namespace is not in sandbox " + sb.id);
     }
     target_pid = target->pid;
@@ -167,9 +187,12 @@ void ContainerManager::BuildBundle(Container& c, const Sandbox& sb, const Contai
                               .etc_group = storage::ReadInRoot(rootfs, "etc/group"),
                               .own_oom_score_adj = OwnOomScoreAdj(),
                               .stat_device = StatDevice,
-                              .own_capabilities = OwnCapabilities()};
+                              .own_capabilities = OwnCapabilities(),
+                              .cgroups = cgroups_};
   ContainerSpec spec = BuildContainerSpec(in);
   c.oom_score_adj_requested = spec.oom_score_adj_requested;
+  c.dropped_limits = spec.dropped_limits;
+  LogDroppedLimits(c.id, c.dropped_limits);
   c.stop_signal = spec.stop_signal;
   for (const auto& dir : spec.volume_dirs) storage::MakeDirs(dir, 0755);
   EnsureHostPaths(config);

@@ -21,23 +21,19 @@ namespace berth::pod {
 namespace fs = std::filesystem;
 
 ContainerManager::ContainerManager(const config::Config& cfg, SandboxManager& sandboxes, ResolveImageFn resolve_image)
-    : cfg_(cfg), sandboxes_(sandboxes), resolve_image_(std::move(resolve_image)), store_(cfg.root) {}
+    : cfg_(cfg), sandboxes_(sandboxes), resolve_image_(std::move(resolve_image)), store_(cfg.root) {
+  spdlog::info("container limits: {}; limits for other controllers are left out of container specs",
+               cgroups_.Describe());
+}
 
 OciRuntime ContainerManager::RuntimeOf(const Container& c) const {
   return OciRuntime(c.runtime_handler, c.runtime_path, c.runtime_root);
 }
 
 std::string ContainerManager::ResolveId(const std::string& id, const char* rpc) const {
-  if (id.empty()) throw InvalidArgument(std::string(rpc) + ": container_id is required");
-  if (store_.Get(id)) return id;
-  std::string found;
-  for (const auto& c : store_.List()) {
-    if (c.id.rfind(id, 0) != 0) continue;
-    if (!found.empty()) throw InvalidArgument(std::string(rpc) + ": container id prefix " + id + " is ambiguous");
-    found = c.id;
-  }
-  if (found.empty()) throw NotFound(std::string(rpc) + ": container " + id + " not found");
-  return found;
+  auto found = store_.Resolve(id, std::string(rpc) + ": container_id");
+  if (!found) throw NotFound(std::string(rpc) + ": container " + Quoted(id) + " not found");
+  return *found;
 }
 
 Container ContainerManager::Effective(Container c) const {
@@ -151,18 +147,14 @@ void ContainerManager::RemoveLocked(const Container& c) {
 }
 
 void ContainerManager::Remove(const std::string& raw_id) {
-  if (raw_id.empty()) throw InvalidArgument("RemoveContainer: container_id is required");
-  std::string id;
-  try {
-    id = ResolveId(raw_id, "RemoveContainer");
-  } catch (const Error& e) {
-    if (e.code() != grpc::StatusCode::NOT_FOUND) throw;
-    spdlog::info("RemoveContainer: container {} not found; nothing to remove", raw_id);
+  const auto id = store_.Resolve(raw_id, "RemoveContainer: container_id");
+  if (!id) {
+    spdlog::info("RemoveContainer: container {} not found; nothing to remove", Quoted(raw_id));
     return;
   }
-  auto lock = LockContainer(id);
-  if (auto c = store_.Get(id)) RemoveLocked(*c);
-  DropLock(id);
+  auto lock = LockContainer(*id);
+  if (auto c = store_.Get(*id)) RemoveLocked(*c);
+  DropLock(*id);
 }
 
 runtime::v1::ContainerStatusResponse ContainerManager::Status(const std::string& raw_id, bool verbose) {
@@ -186,6 +178,7 @@ runtime::v1::ContainerStatusResponse ContainerManager::Status(const std::string&
           {"reason", "berthd lacks CAP_SYS_RESOURCE: no process may go below its own oom_score_adj, so the "
                      "requested value was raised to it"}};
     }
+    if (!c.dropped_limits.empty()) info["droppedLimits"] = c.dropped_limits;
     try {
       info["runtimeSpec"] = nlohmann::json::parse(storage::ReadFile(RunDir(id) + "/bundle/config.json"));
     } catch (const std::exception&) {
@@ -211,7 +204,14 @@ void ContainerManager::UpdateResources(const std::string& raw_id, const runtime:
   if (c.state == ContainerState::kExited) {
     throw FailedPrecondition("UpdateContainerResources: container " + id + " has exited");
   }
-  RuntimeOf(c).Update(id, OciResources(r));
+  std::vector<DroppedLimit> dropped;
+  RuntimeOf(c).Update(id, OciResources(r, cgroups_, &dropped));
+  LogDroppedLimits(id, dropped);
+  for (auto& d : dropped) {
+    auto same = [&](const DroppedLimit& o) { return o.resource == d.resource; };
+    std::erase_if(c.dropped_limits, same);
+    c.dropped_limits.push_back(std::move(d));
+  }
   // The stored resources are what ContainerStatus reports: merge what was set.
   runtime::v1::LinuxContainerResources merged;
   FromJson(c.resources_json, &merged, "container " + id + " resources");

@@ -23,6 +23,7 @@
 #include "config/config.h"
 #include "cri/cri.h"
 #include "image/image_store.h"
+#include "pod/cgroups.h"
 #include "pod/container.h"
 #include "pod/keyed_locks.h"
 #include "pod/oci_runtime.h"
@@ -100,6 +101,7 @@ class ContainerManager final : public SandboxContainers {
   void RemoveOrphans();
 
   const config::Config& cfg_;
+  const CgroupSupport cgroups_ = CgroupSupport::Detect();  // once, at start
   SandboxManager& sandboxes_;
   ResolveImageFn resolve_image_;
   ContainerStore store_;

@@ -111,12 +111,9 @@ json Namespaces(const ContainerSpecInput& in) {
   const auto& opts = in.config.linux().security_context().namespace_options();
   switch (opts.pid()) {
     case v1::POD:
-      // Without a pod PID namespace the pause process lives in the host's.
-      if (sb.ns.pid != NsMode::kPod) {
-        throw InvalidArgument("container \"" + in.config.metadata().name() + "\" asks for the pod's PID namespace, " +
-                              "but sandbox " + sb.id + " does not share one");
-      }
-      ns.push_back({{"type", "pid"}, {"path", NsPath(in.pause_pid, "pid", sb)}});
+      // The pod's PID namespace: the host's for a host-PID pod, else the
+      // pause's (every other sandbox has one of its own).
+      if (sb.ns.pid != NsMode::kNode) ns.push_back({{"type", "pid"}, {"path", NsPath(in.pause_pid, "pid", sb)}});
       break;
     case v1::TARGET:
       if (in.target_pid <= 0) {
@@ -192,32 +189,86 @@ int64_t ClampOomScoreAdj(int64_t requested, int own) {
   return own;
 }
 
-nlohmann::json OciResources(const v1::LinuxContainerResources& r) {
+namespace {
+
+// Keeps a limit when the node has its controller, else records why it went.
+class ResourceFilter {
+ public:
+  ResourceFilter(const CgroupSupport& cg, std::vector<DroppedLimit>* dropped) : cg_(cg), dropped_(dropped) {}
+
+  bool Keep(const std::string& resource, const std::string& controller, const std::string& value, bool zero) {
+    if (cg_.Has(controller)) return true;
+    Drop(resource, controller, value, zero,
+         std::string("the node has no ") + controller + " cgroup controller (" + (cg_.unified ? "v2" : "v1") + ")");
+    return false;
+  }
+  bool KeepHugepage(const std::string& size, uint64_t limit) {
+    const std::string resource = "hugepage_limits[" + size + "]";
+    if (!Keep(resource, "hugetlb", std::to_string(limit), limit == 0)) return false;
+    if (cg_.HasHugepageSize(size)) return true;
+    Drop(resource, "hugetlb", std::to_string(limit), limit == 0, "the kernel has no " + size + " huge pages");
+    return false;
+  }
+  bool KeepUnified(const std::string& key, const std::string& value) {
+    const std::string resource = "unified[" + key + "]";
+    if (!cg_.unified && cg_.detected) {
+      Drop(resource, "cgroup2", value, false, "unified (cgroup v2) limits need a cgroup v2 node; this one runs v1");
+      return false;
+    }
+    const std::string controller = key.substr(0, key.find('.'));
+    return controller == "cgroup" || Keep(resource, controller, value, false);
+  }
+
+ private:
+  void Drop(const std::string& resource, const std::string& controller, const std::string& value, bool zero,
+            std::string reason) {
+    if (dropped_) dropped_->push_back({resource, controller, value, zero, std::move(reason)});
+  }
+  const CgroupSupport& cg_;
+  std::vector<DroppedLimit>* dropped_;
+};
+
+}  // namespace
+
+nlohmann::json OciResources(const v1::LinuxContainerResources& r, const CgroupSupport& cg,
+                            std::vector<DroppedLimit>* dropped) {
   if (r.cpu_shares() < 0) throw InvalidArgument("cpu_shares " + std::to_string(r.cpu_shares()) + " is negative");
   if (r.cpu_period() < 0) throw InvalidArgument("cpu_period " + std::to_string(r.cpu_period()) + " is negative");
+  ResourceFilter keep(cg, dropped);
   json res = json::object();
   json cpu = json::object();
-  if (r.cpu_shares() != 0) cpu["shares"] = static_cast<uint64_t>(r.cpu_shares());
-  if (r.cpu_quota() != 0) cpu["quota"] = r.cpu_quota();
-  if (r.cpu_period() != 0) cpu["period"] = static_cast<uint64_t>(r.cpu_period());
-  if (!r.cpuset_cpus().empty()) cpu["cpus"] = r.cpuset_cpus();
-  if (!r.cpuset_mems().empty()) cpu["mems"] = r.cpuset_mems();
+  if (r.cpu_shares() != 0 && keep.Keep("cpu_shares", "cpu", std::to_string(r.cpu_shares()), false)) {
+    cpu["shares"] = static_cast<uint64_t>(r.cpu_shares());
+  }
+  if (r.cpu_quota() != 0 && keep.Keep("cpu_quota", "cpu", std::to_string(r.cpu_quota()), false)) {
+    cpu["quota"] = r.cpu_quota();
+  }
+  if (r.cpu_period() != 0 && keep.Keep("cpu_period", "cpu", std::to_string(r.cpu_period()), false)) {
+    cpu["period"] = static_cast<uint64_t>(r.cpu_period());
+  }
+  if (!r.cpuset_cpus().empty() && keep.Keep("cpuset_cpus", "cpuset", r.cpuset_cpus(), false)) {
+    cpu["cpus"] = r.cpuset_cpus();
+  }
+  if (!r.cpuset_mems().empty() && keep.Keep("cpuset_mems", "cpuset", r.cpuset_mems(), false)) {
+    cpu["mems"] = r.cpuset_mems();
+  }
   if (!cpu.empty()) res["cpu"] = std::move(cpu);
   json mem = json::object();
-  if (r.memory_limit_in_bytes() != 0) mem["limit"] = r.memory_limit_in_bytes();
-  if (r.memory_swap_limit_in_bytes() != 0) mem["swap"] = r.memory_swap_limit_in_bytes();
+  const auto limit = r.memory_limit_in_bytes(), swap = r.memory_swap_limit_in_bytes();
+  if (limit != 0 && keep.Keep("memory_limit_in_bytes", "memory", std::to_string(limit), false)) mem["limit"] = limit;
+  if (swap != 0 && keep.Keep("memory_swap_limit_in_bytes", "memory", std::to_string(swap), false)) mem["swap"] = swap;
   if (!mem.empty()) res["memory"] = std::move(mem);
   // The CRI (v1) carries no pids limit: kubelet sets it on the pod cgroup.
-  if (r.hugepage_limits_size() > 0) {
-    json pages = json::array();
-    for (const auto& h : r.hugepage_limits()) pages.push_back({{"pageSize", h.page_size()}, {"limit", h.limit()}});
-    res["hugepageLimits"] = std::move(pages);
+  json pages = json::array();
+  for (const auto& h : r.hugepage_limits()) {
+    if (keep.KeepHugepage(h.page_size(), h.limit())) pages.push_back({{"pageSize", h.page_size()}, {"limit", h.limit()}});
   }
-  if (!r.unified().empty()) {
-    json u = json::object();
-    for (const auto& [k, v] : r.unified()) u[k] = v;
-    res["unified"] = std::move(u);
+  if (!pages.empty()) res["hugepageLimits"] = std::move(pages);
+  json u = json::object();
+  for (const auto& [k, v] : r.unified()) {
+    if (keep.KeepUnified(k, v)) u[k] = v;
   }
+  if (!u.empty()) res["unified"] = std::move(u);
   return res;
 }
 
@@ -234,7 +285,7 @@ ContainerSpec BuildContainerSpec(const ContainerSpecInput& in) {
   out.volume_dirs = std::move(mounts.volume_dirs);
 
   json linux_ = {{"namespaces", Namespaces(in)}, {"cgroupsPath", in.cgroups_path},
-                 {"resources", OciResources(c.linux().resources())}};
+                 {"resources", OciResources(c.linux().resources(), in.cgroups, &out.dropped_limits)}};
   AddDevices(in, sc.privileged(), linux_);
   if (!mounts.rootfs_propagation.empty()) linux_["rootfsPropagation"] = mounts.rootfs_propagation;
   // Privileged containers see all of /proc and /sys; the CRI's lists (kubelet's procMount) replace the defaults.

@@ -14,6 +14,7 @@
 
 #include "cri/cri.h"
 #include "image/manifest.h"
+#include "pod/cgroups.h"
 #include "pod/sandbox.h"
 
 namespace berth::pod {
@@ -54,6 +55,9 @@ struct ContainerSpecInput {
   // effective set (OwnCapabilities() in pod/capabilities.h); runc fails on a
   // spec asking for one berthd lacks. Empty: every capability known.
   std::vector<std::string> own_capabilities;
+  // What the node's cgroups can apply (CgroupSupport::Detect()); limits for
+  // a missing controller are left out. Undetected: every limit is kept.
+  CgroupSupport cgroups;
 };
 
 struct ContainerSpec {
@@ -65,6 +69,8 @@ struct ContainerSpec {
   // CRI stop_signal, else image StopSignal, else "SIGTERM"; canonical
   // ("SIGTERM", "SIGRTMIN+3"): SignalNumber() in pod/signals.h maps it.
   std::string stop_signal;
+  // Limits left out because the node lacks their controller.
+  std::vector<DroppedLimit> dropped_limits;
 };
 
 // Throws INVALID_ARGUMENT naming what is wrong: no command (neither CRI
@@ -72,9 +78,12 @@ struct ContainerSpec {
 // mount, an unknown user or group name, a device that is no device node...
 ContainerSpec BuildContainerSpec(const ContainerSpecInput& in);
 
-// The OCI linux.resources object (cpu, memory, pids, hugepageLimits,
-// unified) for CRI resources; also what `runc update -r` reads.
-nlohmann::json OciResources(const runtime::v1::LinuxContainerResources& r);
+// The OCI linux.resources object (cpu, memory, hugepageLimits, unified) for
+// CRI resources; also what `runc update -r` reads. A limit whose controller
+// `cg` lacks (or a huge page size the kernel lacks) is left out and, when
+// `dropped` is given, recorded there.
+nlohmann::json OciResources(const runtime::v1::LinuxContainerResources& r, const CgroupSupport& cg,
+                            std::vector<DroppedLimit>* dropped = nullptr);
 
 // max(requested, own): a process cannot go below its parent's oom_score_adj
 // without CAP_SYS_RESOURCE. Logs once when it raised a value.

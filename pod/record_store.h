@@ -89,6 +89,28 @@ class RecordStore {
     return std::nullopt;
   }
 
+  // The id of the one record whose id is `id_or_prefix` or starts with it
+  // (as crictl users type ids); nullopt when none does. A prefix matching
+  // several is INVALID_ARGUMENT naming them: it never acts on two objects.
+  // `field` names the request field in the message ("StopPodSandbox: pod_sandbox_id").
+  std::optional<std::string> Resolve(const std::string& id_or_prefix, const std::string& field) const {
+    if (id_or_prefix.empty()) throw InvalidArgument(field + " is required");
+    std::lock_guard lock(mu_);
+    if (records_.contains(id_or_prefix)) return id_or_prefix;
+    std::vector<std::string> matches;
+    // The map is ordered: the ids with this prefix are adjacent.
+    for (auto it = records_.lower_bound(id_or_prefix); it != records_.end(); ++it) {
+      if (it->first.compare(0, id_or_prefix.size(), id_or_prefix) != 0) break;
+      matches.push_back(it->first);
+    }
+    if (matches.empty()) return std::nullopt;
+    if (matches.size() == 1) return matches.front();
+    std::string named;
+    for (size_t i = 0; i < matches.size() && i < 5; ++i) named += (i ? ", " : "") + matches[i];
+    if (matches.size() > 5) named += ", ... (" + std::to_string(matches.size()) + " in all)";
+    throw InvalidArgument(field + " " + Quoted(id_or_prefix) + " is ambiguous: it is a prefix of " + named);
+  }
+
   std::string Dir(const std::string& id) const { return dir_ + "/" + id; }
 
  private:

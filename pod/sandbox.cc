@@ -58,6 +58,7 @@ void to_json(nlohmann::json& j, const Sandbox& s) {
                      {"labels", s.labels},
                      {"annotations", s.annotations},
                      {"runtime_handler", s.runtime_handler},
+                     {"requested_handler", s.requested_handler},
                      {"runtime_path", s.runtime_path},
                      {"runtime_root", s.runtime_root},
                      {"namespace_options", s.ns},
@@ -94,6 +95,7 @@ void from_json(const nlohmann::json& j, Sandbox& s) {
   j.at("labels").get_to(s.labels);
   j.at("annotations").get_to(s.annotations);
   j.at("runtime_handler").get_to(s.runtime_handler);
+  s.requested_handler = j.value("requested_handler", s.runtime_handler);  // records before it was kept
   j.at("runtime_path").get_to(s.runtime_path);
   j.at("runtime_root").get_to(s.runtime_root);
   j.at("namespace_options").get_to(s.ns);

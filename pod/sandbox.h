@@ -45,7 +45,8 @@ struct Sandbox {
   SandboxState state = SandboxState::kNotReady;
   int64_t created_at = 0;  // unix ns
   std::map<std::string, std::string> labels, annotations;
-  std::string runtime_handler;
+  std::string runtime_handler;    // the handler the pod runs on (the default for "")
+  std::string requested_handler;  // as the request named it: what the CRI reports back
   std::string runtime_path, runtime_root;  // the handler's binary and --root when the pod ran
 
   NamespaceOptions ns;

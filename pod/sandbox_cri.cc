@@ -52,9 +52,11 @@ Sandbox SandboxFromRequest(const runtime::v1::RunPodSandboxRequest& req, const c
   sb.pod_namespace = md.namespace_();
   sb.uid = md.uid();
   sb.attempt = md.attempt();
+  sb.requested_handler = req.runtime_handler();
   sb.runtime_handler = req.runtime_handler().empty() ? cfg.runtime.default_handler : req.runtime_handler();
   if (!cfg.runtime.handlers.contains(sb.runtime_handler)) {
-    throw InvalidArgument("RunPodSandbox: unknown runtime handler \"" + sb.runtime_handler + "\"");
+    throw InvalidArgument("RunPodSandbox: runtime_handler " + Quoted(sb.runtime_handler) +
+                          " is not a handler in config runtime.handlers");
   }
   sb.labels.insert(c.labels().begin(), c.labels().end());
   sb.annotations.insert(c.annotations().begin(), c.annotations().end());
@@ -81,6 +83,12 @@ Sandbox SandboxFromRequest(const runtime::v1::RunPodSandboxRequest& req, const c
   if (sb.ns.ipc == NsMode::kContainer || sb.ns.ipc == NsMode::kTarget) {
     throw InvalidArgument("RunPodSandbox: ipc namespace mode must be POD or NODE");
   }
+  RefuseUserNamespace(nso, "RunPodSandbox: config.linux.security_context.namespace_options.userns_options");
+  // A host-network pod shares the host's UTS namespace: it cannot have a hostname of its own.
+  if (sb.ns.network == NsMode::kNode && !sb.hostname.empty()) {
+    throw InvalidArgument("RunPodSandbox: config.hostname " + Quoted(sb.hostname) +
+                          " cannot be set for a pod with host network (it shares the host's UTS namespace)");
+  }
   sb.cgroup_parent = lx.cgroup_parent();
   sb.sysctls.insert(lx.sysctls().begin(), lx.sysctls().end());
   ValidateSysctls(sb.sysctls, sb.ns);
@@ -94,6 +102,18 @@ Sandbox SandboxFromRequest(const runtime::v1::RunPodSandboxRequest& req, const c
 
 runtime::v1::PodSandboxState ToCri(SandboxState s) {
   return s == SandboxState::kReady ? runtime::v1::SANDBOX_READY : runtime::v1::SANDBOX_NOTREADY;
+}
+
+void RefuseUserNamespace(const runtime::v1::NamespaceOption& nso, const std::string& field) {
+  if (!nso.has_userns_options()) return;
+  const auto mode = nso.userns_options().mode();
+  if (mode == runtime::v1::NODE) return;  // the host's: what every pod gets
+  if (mode == runtime::v1::POD) {
+    throw InvalidArgument(field + ": mode POD (a user namespace of the pod's own) is not supported by berth yet; "
+                          "use mode NODE (hostUsers: true)");
+  }
+  throw InvalidArgument(field + ": mode " + runtime::v1::NamespaceMode_Name(mode) +
+                        " is not valid for a user namespace (POD or NODE)");
 }
 
 void FillStatus(const Sandbox& sb, runtime::v1::PodSandboxStatus* out) {
@@ -113,7 +133,7 @@ void FillStatus(const Sandbox& sb, runtime::v1::PodSandboxStatus* out) {
   opts->set_target_id(sb.ns.target_id);
   out->mutable_labels()->insert(sb.labels.begin(), sb.labels.end());
   out->mutable_annotations()->insert(sb.annotations.begin(), sb.annotations.end());
-  out->set_runtime_handler(sb.runtime_handler);
+  out->set_runtime_handler(sb.requested_handler);
 }
 
 void FillListItem(const Sandbox& sb, runtime::v1::PodSandbox* out) {
@@ -123,7 +143,7 @@ void FillListItem(const Sandbox& sb, runtime::v1::PodSandbox* out) {
   out->set_created_at(sb.created_at);
   out->mutable_labels()->insert(sb.labels.begin(), sb.labels.end());
   out->mutable_annotations()->insert(sb.annotations.begin(), sb.annotations.end());
-  out->set_runtime_handler(sb.runtime_handler);
+  out->set_runtime_handler(sb.requested_handler);
 }
 
 std::vector<Sandbox> FilterSandboxes(std::vector<Sandbox> all, const runtime::v1::PodSandboxFilter& f) {

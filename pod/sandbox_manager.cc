@@ -188,10 +188,16 @@ std::optional<Sandbox> SandboxManager::Get(const std::string& id) {
   return Effective(std::move(*sb));
 }
 
-runtime::v1::PodSandboxStatusResponse SandboxManager::Status(const std::string& id, bool verbose) {
-  if (id.empty()) throw InvalidArgument("PodSandboxStatus: pod_sandbox_id is required");
-  auto sb = Get(id);
-  if (!sb) throw NotFound("PodSandboxStatus: sandbox " + id + " not found");
+std::optional<Sandbox> SandboxManager::Find(const std::string& id_or_prefix, const std::string& field) {
+  const auto id = store_.Resolve(id_or_prefix, field);
+  if (!id) return std::nullopt;
+  return Get(*id);
+}
+
+runtime::v1::PodSandboxStatusResponse SandboxManager::Status(const std::string& raw_id, bool verbose) {
+  auto sb = Find(raw_id, "PodSandboxStatus: pod_sandbox_id");
+  if (!sb) throw NotFound("PodSandboxStatus: sandbox " + Quoted(raw_id) + " not found");
+  const std::string& id = sb->id;
   runtime::v1::PodSandboxStatusResponse resp;
   FillStatus(*sb, resp.mutable_status());
   resp.set_timestamp(NowNs());

@@ -73,6 +73,9 @@ class SandboxManager {
 
   // The record as it is now (READY only while the pause process lives).
   std::optional<Sandbox> Get(const std::string& id);
+  // The same by an id or a unique prefix of one; an ambiguous prefix is
+  // INVALID_ARGUMENT naming `field` and the ids it matches.
+  std::optional<Sandbox> Find(const std::string& id_or_prefix, const std::string& field);
 
   // Where the pod's hosts, resolv.conf, hostname and shm live.
   std::string SandboxRunDir(const std::string& id) const { return RunDir(id); }

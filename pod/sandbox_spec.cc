@@ -35,9 +35,10 @@ json Namespaces(const Sandbox& sb) {
   if (!sb.host_network()) ns.push_back({{"type", "network"}, {"path", sb.netns_path}});
   if (!sb.host_ipc()) ns.push_back({{"type", "ipc"}});
   if (!sb.host_network()) ns.push_back({{"type", "uts"}});
-  // The pause process is PID 1 of the pod only when the pod shares one PID
-  // namespace; with per-container namespaces each container gets its own.
-  if (sb.ns.pid == NsMode::kPod) ns.push_back({{"type", "pid"}});
+  // Every pod but a host-PID one has a PID namespace of its own, held by
+  // the pause (its PID 1): containers in mode POD join it, whatever mode the
+  // pod itself asked for, as containerd does.
+  if (sb.ns.pid != NsMode::kNode) ns.push_back({{"type", "pid"}});
   ns.push_back({{"type", "mount"}});
   return ns;
 }

@@ -61,23 +61,28 @@ void SandboxManager::StopLocked(Sandbox sb) {
   }
 }
 
-void SandboxManager::Stop(const std::string& id) {
-  if (id.empty()) throw InvalidArgument("StopPodSandbox: pod_sandbox_id is required");
-  auto lock = LockSandbox(id);
-  auto sb = store_.Get(id);
-  if (!sb) {
-    spdlog::info("StopPodSandbox: sandbox {} not found; nothing to stop", id);
+void SandboxManager::Stop(const std::string& raw_id) {
+  const auto id = store_.Resolve(raw_id, "StopPodSandbox: pod_sandbox_id");
+  if (!id) {
+    spdlog::info("StopPodSandbox: sandbox {} not found; nothing to stop", Quoted(raw_id));
     return;
   }
+  auto lock = LockSandbox(*id);
+  auto sb = store_.Get(*id);
+  if (!sb) return;  // removed while we waited for the lock
   StopLocked(std::move(*sb));
 }
 
-void SandboxManager::Remove(const std::string& id) {
-  if (id.empty()) throw InvalidArgument("RemovePodSandbox: pod_sandbox_id is required");
+void SandboxManager::Remove(const std::string& raw_id) {
+  const auto found = store_.Resolve(raw_id, "RemovePodSandbox: pod_sandbox_id");
+  if (!found) {
+    spdlog::info("RemovePodSandbox: sandbox {} not found; nothing to remove", Quoted(raw_id));
+    return;
+  }
+  const std::string id = *found;
   auto lock = LockSandbox(id);
   auto sb = store_.Get(id);
   if (!sb) {
-    spdlog::info("RemovePodSandbox: sandbox {} not found; nothing to remove", id);
     DropLock(id);
     return;
   }

@@ -330,7 +330,7 @@ TEST_F(MonitorTest, ContainerOutputGoesToTheCriLog) {
   EXPECT_EQ(out[1].tag + out[1].content, "P" + std::string(16 * 1024, 'x'));  // over the 16 KiB limit
   EXPECT_EQ(out[2].tag + out[2].content, "F" + std::string(20000 - 16 * 1024, 'x'));
   EXPECT_EQ(out[3].tag + out[3].content, "Fout line 2");
-  EXPECT_EQ(out[4].tag + out[4].content, "Fno newline");  // the stream's end ends the line
+  EXPECT_EQ(out[4].tag + out[4].content, "Pno newline");  // no newline was written: partial
   ASSERT_EQ(err.size(), 1u);
   EXPECT_EQ(err[0].tag + err[0].content, "Ferr line 1");
   ASSERT_EQ(Runc("delete"), 0);

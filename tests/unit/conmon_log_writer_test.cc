@@ -58,10 +58,10 @@ TEST(ConmonLogWriter, UnfinishedLineWaitsForItsNewline) {
   EXPECT_EQ(Slurp(dir / "c.log"), "");
   ASSERT_TRUE(w.Write(Stream::kStdout, "def\nxy", kT));
   EXPECT_EQ(Slurp(dir / "c.log"), kTs + " stdout F abcdef\n");
-  ASSERT_TRUE(w.Flush(Stream::kStdout, kT));  // end of stream: the rest is a line
-  EXPECT_EQ(Slurp(dir / "c.log"), kTs + " stdout F abcdef\n" + kTs + " stdout F xy\n");
+  ASSERT_TRUE(w.Flush(Stream::kStdout, kT));  // end of stream: the rest, with no newline, is partial
+  EXPECT_EQ(Slurp(dir / "c.log"), kTs + " stdout F abcdef\n" + kTs + " stdout P xy\n");
   ASSERT_TRUE(w.Flush(Stream::kStdout, kT));  // nothing pending: nothing written
-  EXPECT_EQ(Slurp(dir / "c.log"), kTs + " stdout F abcdef\n" + kTs + " stdout F xy\n");
+  EXPECT_EQ(Slurp(dir / "c.log"), kTs + " stdout F abcdef\n" + kTs + " stdout P xy\n");
 }
 
 TEST(ConmonLogWriter, LongLinesSplitIntoPartialRecordsAtMaxSize) {

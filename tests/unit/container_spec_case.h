@@ -34,6 +34,7 @@ struct Case {
   int own_oom = 0;
   std::vector<std::string> own_caps;
   pid_t target_pid = 0;
+  CgroupSupport cgroups;  // undetected: every limit kept
 
   Case() {
     config.mutable_metadata()->set_name("app");
@@ -64,7 +65,8 @@ struct Case {
                                  if (p == "/dev/loop0") return DeviceInfo{'b', 7, 0, 0660, 0, 6};
                                  return std::nullopt;
                                },
-                               .own_capabilities = own_caps});
+                               .own_capabilities = own_caps,
+                               .cgroups = cgroups});
   }
   json Spec() const { return Build().spec; }
 };

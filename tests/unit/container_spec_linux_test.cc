@@ -134,9 +134,13 @@ TEST(ContainerSpecNamespaces, PidModes) {
   Case c;
   auto* opts = c.sc().mutable_namespace_options();
   opts->set_pid(v1::POD);
-  EXPECT_EQ(Failure(c).first, grpc::StatusCode::INVALID_ARGUMENT);  // the sandbox has no pod PID namespace
+  // The pause's, whether the pod asked for CONTAINER or POD.
+  EXPECT_EQ((*FindNs(c.Spec(), "pid"))["path"], "/proc/4242/ns/pid");
   c.sb.ns.pid = NsMode::kPod;
   EXPECT_EQ((*FindNs(c.Spec(), "pid"))["path"], "/proc/4242/ns/pid");
+  c.sb.ns.pid = NsMode::kNode;  // a host-PID pod: POD means the host's
+  EXPECT_EQ(FindNs(c.Spec(), "pid"), nullptr);
+  c.sb.ns.pid = NsMode::kPod;
   opts->set_pid(v1::NODE);
   EXPECT_EQ(FindNs(c.Spec(), "pid"), nullptr);
   opts->set_pid(v1::TARGET);
@@ -155,8 +159,9 @@ TEST(ContainerSpecNamespaces, NoPauseProcessIsFailedPrecondition) {
 // --- resources --------------------------------------------------------------
 
 TEST(ContainerSpecResources, CriValuesMapAndZeroMeansUnset) {
+  const CgroupSupport all;  // undetected: everything is kept
   v1::LinuxContainerResources r;
-  EXPECT_EQ(OciResources(r), json::object());
+  EXPECT_EQ(OciResources(r, all), json::object());
   r.set_cpu_shares(512);
   r.set_cpu_quota(50000);
   r.set_cpu_period(100000);
@@ -172,9 +177,96 @@ TEST(ContainerSpecResources, CriValuesMapAndZeroMeansUnset) {
                {"memory", {{"limit", 64 << 20}, {"swap", 128 << 20}}},
                {"hugepageLimits", {{{"pageSize", "2MB"}, {"limit", 4 << 20}}}},
                {"unified", {{"memory.high", "1000000"}}}};
-  EXPECT_EQ(OciResources(r), want);
+  std::vector<DroppedLimit> dropped;
+  EXPECT_EQ(OciResources(r, all, &dropped), want);
+  EXPECT_TRUE(dropped.empty());
   r.set_cpu_shares(-1);
-  EXPECT_THROW(OciResources(r), Error);
+  EXPECT_THROW(OciResources(r, all), Error);
+}
+
+// This node's shape: v1 without hugetlb, 2MB and 1GB pages, as kubelet fills them.
+CgroupSupport V1WithoutHugetlb() {
+  CgroupSupport cg;
+  cg.detected = true;
+  cg.controllers = {"cpu", "cpuacct", "cpuset", "memory", "pids", "devices"};
+  cg.hugepage_sizes = {"2MB", "1GB"};
+  return cg;
+}
+
+TEST(ContainerSpecResources, LimitsOfMissingControllersAreDroppedAndSaid) {
+  v1::LinuxContainerResources r;
+  r.set_memory_limit_in_bytes(64 << 20);
+  for (const char* size : {"2MB", "1GB"}) {
+    auto* h = r.add_hugepage_limits();
+    h->set_page_size(size);
+    h->set_limit(0);
+  }
+  std::vector<DroppedLimit> dropped;
+  json res = OciResources(r, V1WithoutHugetlb(), &dropped);
+  EXPECT_EQ(res, (json{{"memory", {{"limit", 64 << 20}}}}));
+  ASSERT_EQ(dropped.size(), 2u);
+  EXPECT_EQ(dropped[0].resource, "hugepage_limits[2MB]");
+  EXPECT_EQ(dropped[0].controller, "hugetlb");
+  EXPECT_TRUE(dropped[0].zero);
+  EXPECT_NE(dropped[0].reason.find("no hugetlb cgroup controller (v1)"), std::string::npos) << dropped[0].reason;
+
+  // A non-zero limit goes too, marked as such; so does a unified map on v1.
+  r.mutable_hugepage_limits(0)->set_limit(2 << 20);
+  (*r.mutable_unified())["memory.high"] = "1000";
+  dropped.clear();
+  res = OciResources(r, V1WithoutHugetlb(), &dropped);
+  EXPECT_FALSE(res.contains("hugepageLimits"));
+  EXPECT_FALSE(res.contains("unified"));
+  ASSERT_EQ(dropped.size(), 3u);
+  EXPECT_FALSE(dropped[0].zero);
+  EXPECT_EQ(dropped[0].value, std::to_string(2 << 20));
+  EXPECT_EQ(dropped[2].resource, "unified[memory.high]");
+}
+
+TEST(ContainerSpecResources, HugetlbOnV2KeepsOnlyThePageSizesTheKernelHas) {
+  CgroupSupport cg;
+  cg.detected = true;
+  cg.unified = true;
+  cg.controllers = {"cpu", "memory", "hugetlb", "pids"};
+  cg.hugepage_sizes = {"2MB"};
+  v1::LinuxContainerResources r;
+  for (const char* size : {"2MB", "1GB"}) r.add_hugepage_limits()->set_page_size(size);
+  (*r.mutable_unified())["memory.high"] = "1000";
+  (*r.mutable_unified())["io.max"] = "8:0 rbps=1";
+  std::vector<DroppedLimit> dropped;
+  json res = OciResources(r, cg, &dropped);
+  EXPECT_EQ(res["hugepageLimits"], (json{{{"pageSize", "2MB"}, {"limit", 0}}}));
+  EXPECT_EQ(res["unified"], (json{{"memory.high", "1000"}}));
+  ASSERT_EQ(dropped.size(), 2u);
+  EXPECT_EQ(dropped[0].resource, "hugepage_limits[1GB]");
+  EXPECT_EQ(dropped[1].resource, "unified[io.max]");
+}
+
+TEST(ContainerSpecResources, ContainerSpecReportsWhatItDropped) {
+  Case c;
+  c.cgroups = V1WithoutHugetlb();
+  c.res().add_hugepage_limits()->set_page_size("2MB");
+  ContainerSpec s = c.Build();
+  EXPECT_FALSE(s.spec["linux"]["resources"].contains("hugepageLimits"));
+  ASSERT_EQ(s.dropped_limits.size(), 1u);
+  EXPECT_EQ(s.dropped_limits[0].resource, "hugepage_limits[2MB]");
+}
+
+TEST(CgroupSupport, ParsesV1MountsV2ControllersAndPageSizes) {
+  const std::string mountinfo =
+      "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+      "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n"
+      "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+      "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd\n"
+      "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+  EXPECT_EQ(CgroupSupport::V1ControllersFromMountinfo(mountinfo), (std::set<std::string>{"cpu", "cpuacct", "memory"}));
+  EXPECT_EQ(CgroupSupport::V2Controllers("cpuset cpu io memory hugetlb pids\n"),
+            (std::set<std::string>{"cpuset", "cpu", "io", "memory", "hugetlb", "pids"}));
+  EXPECT_EQ(CgroupSupport::HugepageSizeFromDir("hugepages-2048kB"), "2MB");
+  EXPECT_EQ(CgroupSupport::HugepageSizeFromDir("hugepages-1048576kB"), "1GB");
+  EXPECT_EQ(CgroupSupport::HugepageSizeFromDir("hugepages-64kB"), "64KB");
+  EXPECT_EQ(CgroupSupport::HugepageSizeFromDir("nr_hugepages"), "");
+  EXPECT_EQ(CgroupSupport::HugepageSizeFromDir("hugepages-xkB"), "");
 }
 
 TEST(ContainerSpecResources, SpecCarriesResourcesAndDenyAllDevices) {

@@ -43,10 +43,14 @@ TEST(SandboxFromRequest, CopiesTheConfig) {
   auto* ns = c->mutable_linux()->mutable_security_context()->mutable_namespace_options();
   ns->set_pid(runtime::v1::POD);
   ns->set_network(runtime::v1::NODE);
+  std::string msg;
+  EXPECT_EQ(CodeOf(req, cfg, &msg), grpc::StatusCode::INVALID_ARGUMENT);  // host network has the host's name
+  EXPECT_NE(msg.find("config.hostname \"web-0\""), std::string::npos) << msg;
+  c->clear_hostname();
   Sandbox sb = SandboxFromRequest(req, cfg);
   EXPECT_EQ(sb.NameKey(), "web_default_uid-1_2");
   EXPECT_EQ(sb.runtime_handler, cfg.runtime.default_handler);
-  EXPECT_EQ(sb.hostname, "web-0");
+  EXPECT_EQ(sb.requested_handler, "");  // reported back as the request named it
   EXPECT_EQ(sb.labels.at("app"), "web");
   EXPECT_EQ(sb.dns.servers, std::vector<std::string>{"10.96.0.10"});
   ASSERT_EQ(sb.port_mappings.size(), 1u);
@@ -79,6 +83,37 @@ TEST(SandboxFromRequest, RefusesAnUnknownHandlerByName) {
   std::string msg;
   EXPECT_EQ(CodeOf(req, cfg, &msg), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(msg.find("kata-nope"), std::string::npos) << msg;
+}
+
+TEST(SandboxFromRequest, KeepsTheHandlerAsRequested) {
+  auto cfg = config::Config::Defaults();
+  auto req = ValidRequest();
+  req.set_runtime_handler("runc");
+  Sandbox sb = SandboxFromRequest(req, cfg);
+  EXPECT_EQ(sb.requested_handler, "runc");
+  runtime::v1::PodSandboxStatus st;
+  FillStatus(sb, &st);
+  EXPECT_EQ(st.runtime_handler(), "runc");
+  sb.requested_handler.clear();
+  FillStatus(sb, &st);
+  EXPECT_EQ(st.runtime_handler(), "");
+  runtime::v1::PodSandbox item;
+  FillListItem(sb, &item);
+  EXPECT_EQ(item.runtime_handler(), "");
+}
+
+TEST(SandboxFromRequest, RefusesAUserNamespaceNamingTheField) {
+  auto cfg = config::Config::Defaults();
+  auto req = ValidRequest();
+  auto* ns = req.mutable_config()->mutable_linux()->mutable_security_context()->mutable_namespace_options();
+  ns->mutable_userns_options()->set_mode(runtime::v1::NODE);
+  EXPECT_NO_THROW(SandboxFromRequest(req, cfg));  // the host's: what kubelet sends with hostUsers
+  std::string msg;
+  for (auto mode : {runtime::v1::POD, runtime::v1::CONTAINER, runtime::v1::TARGET}) {
+    ns->mutable_userns_options()->set_mode(mode);
+    EXPECT_EQ(CodeOf(req, cfg, &msg), grpc::StatusCode::INVALID_ARGUMENT) << mode;
+    EXPECT_NE(msg.find("namespace_options.userns_options"), std::string::npos) << msg;
+  }
 }
 
 TEST(SandboxFromRequest, RefusesANodeLevelSysctl) {

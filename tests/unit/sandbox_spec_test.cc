@@ -53,18 +53,18 @@ TEST(SandboxSpec, PauseProcessRootAndHostname) {
 TEST(SandboxSpec, PodNetworkUsesThePinnedNetnsAndNewIpcUtsMount) {
   Sandbox sb = PodSandbox();
   json spec = BuildSandboxSpec({sb, "/r", BuiltinPauseProcess(sb), 0});
-  EXPECT_EQ(NsTypes(spec), (std::vector<std::string>{"ipc", "mount", "network", "uts"}));
+  EXPECT_EQ(NsTypes(spec), (std::vector<std::string>{"ipc", "mount", "network", "pid", "uts"}));
   ASSERT_NE(FindNs(spec, "network"), nullptr);
   EXPECT_EQ((*FindNs(spec, "network"))["path"], sb.netns_path);
   EXPECT_FALSE(FindNs(spec, "uts")->contains("path"));
 }
 
-TEST(SandboxSpec, PidNamespaceOnlyForPodLevelSharing) {
+TEST(SandboxSpec, EveryPodButAHostPidOneHasItsOwnPidNamespace) {
   Sandbox sb = PodSandbox();
   sb.ns.pid = NsMode::kPod;
   EXPECT_NE(FindNs(BuildSandboxSpec({sb, "/r", BuiltinPauseProcess(sb), 0}), "pid"), nullptr);
-  sb.ns.pid = NsMode::kContainer;
-  EXPECT_EQ(FindNs(BuildSandboxSpec({sb, "/r", BuiltinPauseProcess(sb), 0}), "pid"), nullptr);
+  sb.ns.pid = NsMode::kContainer;  // still the pod's own: containers in mode POD join it
+  EXPECT_NE(FindNs(BuildSandboxSpec({sb, "/r", BuiltinPauseProcess(sb), 0}), "pid"), nullptr);
   sb.ns.pid = NsMode::kNode;
   EXPECT_EQ(FindNs(BuildSandboxSpec({sb, "/r", BuiltinPauseProcess(sb), 0}), "pid"), nullptr);
 }
@@ -76,7 +76,7 @@ TEST(SandboxSpec, HostNetworkAndIpc) {
   sb.netns_path.clear();
   sb.shm_path.clear();
   json spec = BuildSandboxSpec({sb, "/r", BuiltinPauseProcess(sb), 0});
-  EXPECT_EQ(NsTypes(spec), (std::vector<std::string>{"mount"}));
+  EXPECT_EQ(NsTypes(spec), (std::vector<std::string>{"mount", "pid"}));
   EXPECT_FALSE(spec.contains("hostname"));  // no UTS namespace of its own
   ASSERT_NE(FindMount(spec, "/dev/shm"), nullptr);
   EXPECT_EQ((*FindMount(spec, "/dev/shm"))["source"], "/dev/shm");

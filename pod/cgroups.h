@@ -1,0 +1,62 @@
+#pragma once
+// Which cgroup controllers the OCI runtime can use on this node, detected
+// once when berthd starts, and the rule that resources for a missing
+// controller are left out of a container's spec (kubelet sends hugepage
+// limits for every page size the node has, whether or not a hugetlb
+// controller exists; runc fails the container on them).
+
+#include <nlohmann/json.hpp>
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace berth::pod {
+
+struct CgroupSupport {
+  // False: nothing was detected (a default-constructed value, as in unit
+  // tests), and every limit is kept; runc then applies or refuses it.
+  bool detected = false;
+  // The node runs cgroup v2 alone (/sys/fs/cgroup is cgroup2). Otherwise
+  // runc drives the v1 hierarchies, and a v2 mount beside them (hybrid) is
+  // not used for limits.
+  bool unified = false;
+  // Controllers runc can set limits with: v1, the mounted hierarchies; v2,
+  // the root's cgroup.controllers.
+  std::set<std::string> controllers;
+  // Huge page sizes the kernel has, as the CRI and runc name them ("2MB", "1GB").
+  std::set<std::string> hugepage_sizes;
+
+  bool Has(const std::string& controller) const { return !detected || controllers.contains(controller); }
+  bool HasHugepageSize(const std::string& size) const { return !detected || hugepage_sizes.contains(size); }
+
+  // Reads /proc/self/mountinfo, /sys/fs/cgroup and /sys/kernel/mm/hugepages.
+  static CgroupSupport Detect();
+  // The parsers behind Detect, for tests.
+  static std::set<std::string> V1ControllersFromMountinfo(const std::string& mountinfo);
+  static std::set<std::string> V2Controllers(const std::string& cgroup_controllers);
+  // "hugepages-2048kB" -> "2MB", "hugepages-1048576kB" -> "1GB"; "" if not one.
+  static std::string HugepageSizeFromDir(const std::string& dir_name);
+  // One line for the log: "cgroup v1: blkio cpu ...; huge pages: 1GB 2MB".
+  std::string Describe() const;
+};
+
+// A limit left out of a container's spec because the node cannot apply it.
+struct DroppedLimit {
+  std::string resource;    // "hugepage_limits[2MB]", "unified[memory.high]", "cpu_shares"...
+  std::string controller;  // the controller it needs
+  std::string value;       // what was asked
+  bool zero = false;       // a limit of 0 (kubelet's default for huge pages)
+  std::string reason;
+  bool operator==(const DroppedLimit&) const = default;
+};
+
+void to_json(nlohmann::json& j, const DroppedLimit& d);
+void from_json(const nlohmann::json& j, DroppedLimit& d);
+
+// Logs what was dropped for a container: a zero limit (kubelet's default)
+// once per resource for the whole daemon, a non-zero one every time, with
+// the container's id.
+void LogDroppedLimits(const std::string& container_id, const std::vector<DroppedLimit>& dropped);
+
+}  // namespace berth::pod
