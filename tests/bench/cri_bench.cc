@@ -3,9 +3,12 @@
 //   berth-cri-bench pull SOCKET IMAGE     -> "<ms> <image_ref>"
 //   berth-cri-bench rmi SOCKET IMAGE      -> "<ms> removed <image>"
 //   berth-cri-bench version SOCKET        -> "<runtime_name> <runtime_version> <runtime_api_version>"
+//   berth-cri-bench ps SOCKET             -> "pod <id> <READY|NOTREADY> <namespace>/<name> <attempt>" per
+//                                            pod, then "ctr <id> <state> <pod id> <name> <attempt> <pid>"
+//                                            per container (pid from the verbose status; 0 if none)
 //   berth-cri-bench runp SOCKET COUNT LOG_ROOT CGROUP_ROOT NAME_PREFIX
 //                                         -> "runp n=.. run_p50_ms=.. ..." (see pod_bench.h)
-//   berth-cri-bench rmp SOCKET            -> "rmp removed <n>" (every pod runp made)
+//   berth-cri-bench rmp SOCKET [all]      -> "rmp removed <n>" (every pod runp made; with all, every pod)
 //   berth-cri-bench ctr SOCKET PODS PER_POD LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE
 //   berth-cri-bench exec SOCKET COUNT LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE
 //   berth-cri-bench idle SOCKET LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE
@@ -34,8 +37,9 @@ int Usage() {
                "usage: berth-cri-bench pull SOCKET IMAGE\n"
                "       berth-cri-bench rmi SOCKET IMAGE\n"
                "       berth-cri-bench version SOCKET\n"
+               "       berth-cri-bench ps SOCKET\n"
                "       berth-cri-bench runp SOCKET COUNT LOG_ROOT CGROUP_ROOT NAME_PREFIX\n"
-               "       berth-cri-bench rmp SOCKET\n"
+               "       berth-cri-bench rmp SOCKET [all]\n"
                "       berth-cri-bench ctr SOCKET PODS PER_POD LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n"
                "       berth-cri-bench exec SOCKET COUNT LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n"
                "       berth-cri-bench idle SOCKET LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n");
@@ -107,6 +111,43 @@ int Version(std::string_view socket) {
   return 0;
 }
 
+// The pid a container's verbose status names (0 when it has none).
+long VerbosePid(const runtime::v1::ContainerStatusResponse& resp) {
+  auto it = resp.info().find("info");
+  if (it == resp.info().end()) return 0;
+  const std::string& info = it->second;
+  const auto at = info.find("\"pid\":");
+  return at == std::string::npos ? 0 : std::strtol(info.c_str() + at + 6, nullptr, 10);
+}
+
+int Ps(std::string_view socket) {
+  auto stub = runtime::v1::RuntimeService::NewStub(Connect(socket));
+  runtime::v1::ListPodSandboxResponse pods;
+  grpc::ClientContext pctx;
+  SetDeadline(pctx);
+  if (auto s = stub->ListPodSandbox(&pctx, {}, &pods); !s.ok()) return Failed("ListPodSandbox", s);
+  for (const auto& p : pods.items()) {
+    std::printf("pod %s %s %s/%s %u\n", p.id().c_str(), p.state() == runtime::v1::SANDBOX_READY ? "READY" : "NOTREADY",
+                p.metadata().namespace_().c_str(), p.metadata().name().c_str(), p.metadata().attempt());
+  }
+  runtime::v1::ListContainersResponse ctrs;
+  grpc::ClientContext cctx;
+  SetDeadline(cctx);
+  if (auto s = stub->ListContainers(&cctx, {}, &ctrs); !s.ok()) return Failed("ListContainers", s);
+  for (const auto& c : ctrs.containers()) {
+    runtime::v1::ContainerStatusRequest req;
+    req.set_container_id(c.id());
+    req.set_verbose(true);
+    runtime::v1::ContainerStatusResponse st;
+    grpc::ClientContext sctx;
+    SetDeadline(sctx);
+    const long pid = stub->ContainerStatus(&sctx, req, &st).ok() ? VerbosePid(st) : 0;
+    std::printf("ctr %s %s %s %s %u %ld\n", c.id().c_str(), runtime::v1::ContainerState_Name(c.state()).c_str(),
+                c.pod_sandbox_id().c_str(), c.metadata().name().c_str(), c.metadata().attempt(), pid);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -115,7 +156,9 @@ int main(int argc, char** argv) {
   if (cmd == "pull" && argc == 4) return Pull(argv[2], argv[3]);
   if (cmd == "rmi" && argc == 4) return Remove(argv[2], argv[3]);
   if (cmd == "version" && argc == 3) return Version(argv[2]);
+  if (cmd == "ps" && argc == 3) return Ps(argv[2]);
   if (cmd == "rmp" && argc == 3) return berth::bench::Rmp(Connect(argv[2]));
+  if (cmd == "rmp" && argc == 4 && std::string_view(argv[3]) == "all") return berth::bench::Rmp(Connect(argv[2]), true);
   if (cmd == "runp" && argc == 7) {
     berth::bench::RunpOptions opt{argv[2], std::atoi(argv[3]), argv[4], argv[5], argv[6]};
     if (opt.count <= 0) return Usage();

@@ -194,10 +194,10 @@ int Runp(std::shared_ptr<grpc::Channel> channel, const RunpOptions& opt) {
   return 0;
 }
 
-int Rmp(std::shared_ptr<grpc::Channel> channel) {
+int Rmp(std::shared_ptr<grpc::Channel> channel, bool all) {
   auto stub = RuntimeService::NewStub(channel);
   runtime::v1::ListPodSandboxRequest req;
-  (*req.mutable_filter()->mutable_label_selector())[kLabel] = "true";
+  if (!all) (*req.mutable_filter()->mutable_label_selector())[kLabel] = "true";
   runtime::v1::ListPodSandboxResponse resp;
   grpc::ClientContext ctx;
   SetDeadline(ctx);

@@ -44,6 +44,6 @@ std::string Join(const std::vector<double>& v);          // "a,b,..." with 2 dec
 
 // Stops and removes every sandbox carrying the label this tool puts on its pods
 // (clean-up after an interrupted run); prints "rmp removed N".
-int Rmp(std::shared_ptr<grpc::Channel> channel);
+int Rmp(std::shared_ptr<grpc::Channel> channel, bool all = false);
 
 }  // namespace berth::bench
