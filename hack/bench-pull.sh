@@ -88,10 +88,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 wait_cri() {  # name socket: until its CRI Version answers
   local name=$1 sock=$2
   for _ in $(seq 300); do
@@ -105,19 +101,8 @@ wait_cri() {  # name socket: until its CRI Version answers
 }
 
 # --- (d) the registry ------------------------------------------------------------------
-PORT=$(free_port)
-REGISTRY=127.0.0.1:$PORT
-mkdir -p "$WORK/registry"
-cat > "$WORK/registry/config.yml" <<EOF
-version: 0.1
-log: {level: warn, accesslog: {disabled: true}}
-storage: {filesystem: {rootdirectory: $WORK/registry/data}}
-http: {addr: "$REGISTRY"}
-EOF
-docker-registry serve "$WORK/registry/config.yml" > "$WORK/registry.log" 2>&1 &
-PIDS[registry]=$!
-for _ in $(seq 150); do curl -sf -o /dev/null "http://$REGISTRY/v2/" && break; sleep 0.1; done
-curl -sf -o /dev/null "http://$REGISTRY/v2/" || { log "docker-registry did not start"; cat "$WORK/registry.log" >&2; exit 1; }
+start_registry "$WORK/registry" || exit 1
+PIDS[registry]=$REGISTRY_PID
 log "pushing the image ($((IMAGE_BYTES / 1000000)) MB compressed, $LAYERS layers) to $REGISTRY"
 "$BERTH_SRC/hack/push-test-images.sh" "$LAYOUT" "http://$REGISTRY" bench/big > /dev/null
 IMAGE=$REGISTRY/bench/big:bench

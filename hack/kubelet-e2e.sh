@@ -51,7 +51,12 @@ ROOT=$WORK/root RUN=$WORK/run SOCK=$WORK/berth.sock MANIFESTS=$WORK/manifests
 mkdir -p "$MANIFESTS" "$WORK/cni" "$WORK/kubelet" "$WORK/berth.yaml.d"
 declare -A PIDS=()
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# kubelet's logs of the test pod: its dir under /var/log/pods and the
+# /var/log/containers links (a stale link makes kubelet ask the runtime about a
+# container it never had).
+remove_pod_logs() {
+  rm -rf /var/log/pods/default_e2e-"$NODE"_* /var/log/containers/e2e-"$NODE"_default_*
+}
 
 cleanup() {
   set +e
@@ -67,27 +72,20 @@ cleanup() {
     kill -KILL "$pid" 2>/dev/null
   done
   # kubelet's own mounts under its root dir, then anything else under the work dir.
-  grep -o " $WORK[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+  grep -o " $WORK[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
   ip link del "$BRIDGE" 2>/dev/null
   for c in /sys/fs/cgroup/*/; do
     [ -d "$c${CGROUP_ROOT#/}" ] && find "$c${CGROUP_ROOT#/}" -depth -type d -exec rmdir {} + 2>/dev/null
   done
+  remove_pod_logs
   if [ "${E2E_KEEP:-0}" = 1 ]; then say "work dir kept: $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
+remove_pod_logs  # a killed run's
 
 # --- registry with the test image ------------------------------------------------------------
-REGISTRY=127.0.0.1:$(free_port)
-mkdir -p "$WORK/registry"
-cat > "$WORK/registry/config.yml" <<EOF
-version: 0.1
-log: {level: warn, accesslog: {disabled: true}}
-storage: {filesystem: {rootdirectory: $WORK/registry/data}}
-http: {addr: "$REGISTRY"}
-EOF
-docker-registry serve "$WORK/registry/config.yml" > "$WORK/registry.log" 2>&1 &
-PIDS[registry]=$!
-for _ in $(seq 150); do curl -sf -o /dev/null "http://$REGISTRY/v2/" && break; sleep 0.1; done
+start_registry "$WORK/registry" || die "no registry"
+PIDS[registry]=$REGISTRY_PID
 "$BERTH_SRC/hack/build-test-images.sh" "$WORK/images" > /dev/null
 "$BERTH_SRC/hack/push-test-images.sh" "$WORK/images" "http://$REGISTRY" e2e/busybox > /dev/null
 IMAGE=$REGISTRY/e2e/busybox:amd64
@@ -126,7 +124,8 @@ start_berthd
 # --- kubelet --------------------------------------------------------------------------------------
 RO_PORT=$(free_port) PORT=$(free_port) HEALTHZ_PORT=$(free_port)
 for c in /sys/fs/cgroup/*/; do
-  case $c in */unified/ | */systemd/) continue ;; esac
+  # kubelet checks the root in every v1 hierarchy it knows (name=systemd too); v2 is not used here.
+  case $c in */unified/) continue ;; esac
   mkdir -p "$c${CGROUP_ROOT#/}"
 done
 cat > "$WORK/kubelet.yaml" <<EOF
@@ -220,8 +219,10 @@ live_restarted() {
   [ "${n:-0}" -ge 1 ] && [ "$(ctr_field live '.state.running != null')" = true ]
 }
 wait_for 60 "3: container live restarted by its failing liveness probe" live_restarted
-grep -q 'failed liveness probe, will be restarted\|Container live failed liveness probe' "$WORK/kubelet.log" ||
+grep -Eq 'failed liveness probe|probeType="Liveness"' "$WORK/kubelet.log" ||
   die "3: kubelet's log does not say the liveness probe failed"
+[ "$(ps_ctrs | awk '$5 == "live" && $6 == 0 {print $3}')" = CONTAINER_EXITED ] ||
+  die "3: the first attempt of live is not EXITED in the CRI"
 pass "3: failing exec liveness probe restarted container live (restartCount $(ctr_field live '.restartCount'))"
 
 # 4
@@ -241,12 +242,10 @@ pass "5: $LOG: $(head -1 "$LOG")"
 sleep 3  # let the last restart settle
 before=$(ps_ctrs | sort)
 running_pids=$(echo "$before" | awk '$3 == "CONTAINER_RUNNING" {print $7}')
-kubelet_lines_before=$(wc -l < "$WORK/kubelet.log")
 kill -9 "${PIDS[berthd]}"
 wait "${PIDS[berthd]}" 2>/dev/null || true
 sleep 5  # kubelet meets a dead runtime for a while
 start_berthd
-kubelet_lines_restart=$(wc -l < "$WORK/kubelet.log")
 sleep 25  # a few PLEG relists and syncs
 after=$(ps_ctrs | sort)
 [ "$before" = "$after" ] || die "6: containers changed across the berthd restart:
@@ -285,15 +284,17 @@ for p in $pod_pids $ctr_pids; do [ "$p" -gt 0 ] && kill -0 "$p" 2>/dev/null && l
 pass "7: manifest removed -> pod gone; no mount, netns, cgroup, IP ($ip), process or state of it left"
 
 # 8
-errors=$(grep -E '^E[0-9]{4} ' "$WORK/kubelet.log" | grep -E 'rpc error' || true)
-unimplemented=$(echo "$errors" | grep 'code = Unimplemented' | grep -oE 'berth does not implement [A-Za-z]+' | sed 's/berth does not implement //' | sort | uniq -c || true)
-restart_window=$(sed -n "$((kubelet_lines_before + 1)),$((kubelet_lines_restart))p" "$WORK/kubelet.log" |
-  grep -E '^E[0-9]{4} .*rpc error' | grep -c 'code = Unavailable' || true)
-other=$(sed -n "1,${kubelet_lines_before}p;$((kubelet_lines_restart + 1)),\$p" "$WORK/kubelet.log" |
-  grep -E '^E[0-9]{4} .*rpc error' | grep -v 'code = Unimplemented' || true)
+# Connection errors are step 6's (berthd was down; klog flushes late, so they
+# are told by their text, not their place in the log); any other runtime error fails.
+errors=$(grep -E '^E[0-9]{4} .*rpc error' "$WORK/kubelet.log" || true)
+unimplemented=$(echo "$errors" | grep 'code = Unimplemented' | grep -oE 'berth does not implement [A-Za-z]+' |
+  sed 's/berth does not implement //' | sort | uniq -c || true)
+down=$(echo "$errors" | grep 'code = Unavailable' | grep -c 'connection refused\|no such file or directory' || true)
+other=$(echo "$errors" | grep -v 'code = Unimplemented' |
+  grep -v 'code = Unavailable.*\(connection refused\|no such file or directory\)' | grep -v '^$' || true)
 [ -z "$other" ] || die "8: kubelet logged runtime errors:
 $(echo "$other" | head -20)"
 echo "kubelet-e2e: RPCs still UNIMPLEMENTED that kubelet called (error lines per RPC):"
 echo "${unimplemented:-   none}" | sed 's/^/kubelet-e2e:   /'
-pass "8: no other runtime error in kubelet's log ($restart_window Unavailable errors while berthd was down in step 6)"
+pass "8: no other runtime error in kubelet's log ($down connection errors while berthd was down in step 6)"
 echo "kubelet-e2e: all 8 checks passed (kubelet $KVER, berthd $("$CRI" version "$SOCK"))"

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "tests/integration/berthd_harness.h"
+#include "tests/integration/pod_calls.h"
 #include "tests/support/registry.h"
 #include "tests/support/shell.h"
 #include "tests/support/temp_dir.h"
@@ -101,13 +102,7 @@ class ContainerFixture : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (berthd_ && berthd_->running()) {
-      berthd_->RemoveAllPods();
-      berthd_->Stop();
-    }
-    if (berthd_) ::umount2((run_root() + "/netns").c_str(), MNT_DETACH);
-    berthd_.reset();
-    if (!bridge_.empty()) Sh("ip link del " + bridge_);
+    TearDownBerthd(berthd_, bridge_);
   }
 
   std::string Image() const { return reg_->host() + "/test/busybox:amd64"; }
@@ -128,9 +123,7 @@ class ContainerFixture : public ::testing::Test {
   }
 
   grpc::Status RunPod(const runtime::v1::RunPodSandboxRequest& req, std::string* id) {
-    runtime::v1::RunPodSandboxResponse resp;
-    auto st = berthd_->runtime().RunPodSandbox(Ctx(120).get(), req, &resp);
-    *id = resp.pod_sandbox_id();
+    auto st = RunPodSandbox(*berthd_, req, id);
     if (st.ok()) pod_config_ = req.config();
     return st;
   }
@@ -144,35 +137,11 @@ class ContainerFixture : public ::testing::Test {
   }
 
   runtime::v1::PodSandboxStatusResponse PodStatus(const std::string& id, grpc::Status* out = nullptr) {
-    runtime::v1::PodSandboxStatusRequest req;
-    req.set_pod_sandbox_id(id);
-    req.set_verbose(true);
-    runtime::v1::PodSandboxStatusResponse resp;
-    auto st = berthd_->runtime().PodSandboxStatus(Ctx().get(), req, &resp);
-    if (out) *out = st;
-    else EXPECT_TRUE(st.ok()) << st.error_message();
-    return resp;
+    return PodSandboxStatus(*berthd_, id, out);
   }
-
-  grpc::Status StopPod(const std::string& id) {
-    runtime::v1::StopPodSandboxRequest req;
-    req.set_pod_sandbox_id(id);
-    runtime::v1::StopPodSandboxResponse resp;
-    return berthd_->runtime().StopPodSandbox(Ctx(60).get(), req, &resp);
-  }
-
-  grpc::Status RemovePod(const std::string& id) {
-    runtime::v1::RemovePodSandboxRequest req;
-    req.set_pod_sandbox_id(id);
-    runtime::v1::RemovePodSandboxResponse resp;
-    return berthd_->runtime().RemovePodSandbox(Ctx(60).get(), req, &resp);
-  }
-
-  std::vector<runtime::v1::PodSandbox> ListPods() {
-    runtime::v1::ListPodSandboxResponse resp;
-    EXPECT_TRUE(berthd_->runtime().ListPodSandbox(Ctx().get(), {}, &resp).ok());
-    return {resp.items().begin(), resp.items().end()};
-  }
+  grpc::Status StopPod(const std::string& id) { return StopPodSandbox(*berthd_, id); }
+  grpc::Status RemovePod(const std::string& id) { return RemovePodSandbox(*berthd_, id); }
+  std::vector<runtime::v1::PodSandbox> ListPods() { return ListPodSandbox(*berthd_); }
 
   json PodInfo(const std::string& id) { return json::parse(PodStatus(id).info().at("info")); }
   json CtrInfo(const std::string& id) { return json::parse(Status(id).info().at("info")); }

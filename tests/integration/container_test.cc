@@ -266,10 +266,7 @@ TEST_F(ContainerTest, Kill9RestartKeepsContainersStatesAndLogs) {
   ASSERT_TRUE(Exec(ticker, {"echo", "alive"}, 10, &r).ok());
   EXPECT_EQ(r.stdout(), "alive\n");
 
-  runtime::v1::RemovePodSandboxRequest rm;
-  rm.set_pod_sandbox_id(pod);
-  runtime::v1::RemovePodSandboxResponse rmr;
-  auto st = berthd_->runtime().RemovePodSandbox(Ctx(60).get(), rm, &rmr);
+  auto st = RemovePod(pod);
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_TRUE(List().empty());
   for (const auto& id : {ticker, quitter, created}) ExpectNothingLeft(id);
@@ -313,15 +310,9 @@ TEST_F(ContainerTest, KubeletStyleRestartAfterKill) {
   ASSERT_TRUE(RemoveCtr(first).ok());
   EXPECT_EQ(List(f).size(), 1u);
 
-  runtime::v1::StopPodSandboxRequest stop;
-  stop.set_pod_sandbox_id(pod);
-  runtime::v1::StopPodSandboxResponse stop_resp;
-  ASSERT_TRUE(berthd_->runtime().StopPodSandbox(Ctx(60).get(), stop, &stop_resp).ok());
+  ASSERT_TRUE(StopPod(pod).ok());
   EXPECT_EQ(Status(second).status().state(), runtime::v1::CONTAINER_EXITED) << "stopping the pod stops its containers";
-  runtime::v1::RemovePodSandboxRequest rm;
-  rm.set_pod_sandbox_id(pod);
-  runtime::v1::RemovePodSandboxResponse rm_resp;
-  ASSERT_TRUE(berthd_->runtime().RemovePodSandbox(Ctx(60).get(), rm, &rm_resp).ok());
+  ASSERT_TRUE(RemovePod(pod).ok());
   EXPECT_TRUE(List().empty());
   ExpectNothingLeft(first);
   ExpectNothingLeft(second);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/integration/berthd_harness.h"
+#include "tests/integration/pod_calls.h"
 #include "tests/support/shell.h"
 #include "tests/support/temp_dir.h"
 
@@ -60,15 +61,7 @@ class SandboxTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (berthd_ && berthd_->running()) {
-      // Whatever a failed test left: stop and remove every pod.
-      berthd_->RemoveAllPods();
-      berthd_->Stop();
-    }
-    // berthd makes the pin dir a mount point of its own (as `ip netns` does); it outlives berthd.
-    if (berthd_) ::umount2((run_root() + "/netns").c_str(), MNT_DETACH);
-    berthd_.reset();
-    if (!bridge_.empty()) Sh("ip link del " + bridge_);
+    TearDownBerthd(berthd_, bridge_);
     for (const char* ctrl :
          {"memory", "cpu", "cpuacct", "pids", "blkio", "devices", "freezer", "cpuset", "systemd", "unified"}) {
       ::rmdir((std::string("/sys/fs/cgroup/") + ctrl + kCgroupParent).c_str());  // busy while another test runs
@@ -94,10 +87,7 @@ class SandboxTest : public ::testing::Test {
   }
 
   grpc::Status Run(const runtime::v1::RunPodSandboxRequest& req, std::string* id) {
-    runtime::v1::RunPodSandboxResponse resp;
-    auto st = berthd_->runtime().RunPodSandbox(Ctx(120).get(), req, &resp);
-    *id = resp.pod_sandbox_id();
-    return st;
+    return RunPodSandbox(*berthd_, req, id);
   }
 
   std::string MustRun(const runtime::v1::RunPodSandboxRequest& req) {
@@ -109,17 +99,7 @@ class SandboxTest : public ::testing::Test {
   }
 
   PodSandboxStatusResponse Status(const std::string& id, grpc::Status* st_out = nullptr) {
-    runtime::v1::PodSandboxStatusRequest req;
-    req.set_pod_sandbox_id(id);
-    req.set_verbose(true);
-    PodSandboxStatusResponse resp;
-    auto st = berthd_->runtime().PodSandboxStatus(Ctx().get(), req, &resp);
-    if (st_out) {
-      *st_out = st;
-    } else {
-      EXPECT_TRUE(st.ok()) << st.error_message();
-    }
-    return resp;
+    return PodSandboxStatus(*berthd_, id, st_out);
   }
 
   json Info(const std::string& id) {
@@ -129,26 +109,9 @@ class SandboxTest : public ::testing::Test {
 
   pid_t PausePid(const std::string& id) { return Info(id).at("pid").get<pid_t>(); }
 
-  grpc::Status Stop(const std::string& id) {
-    runtime::v1::StopPodSandboxRequest req;
-    req.set_pod_sandbox_id(id);
-    runtime::v1::StopPodSandboxResponse resp;
-    return berthd_->runtime().StopPodSandbox(Ctx(60).get(), req, &resp);
-  }
-
-  grpc::Status Remove(const std::string& id) {
-    runtime::v1::RemovePodSandboxRequest req;
-    req.set_pod_sandbox_id(id);
-    runtime::v1::RemovePodSandboxResponse resp;
-    return berthd_->runtime().RemovePodSandbox(Ctx(60).get(), req, &resp);
-  }
-
-  std::vector<runtime::v1::PodSandbox> List() {
-    runtime::v1::ListPodSandboxResponse resp;
-    auto st = berthd_->runtime().ListPodSandbox(Ctx().get(), {}, &resp);
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    return {resp.items().begin(), resp.items().end()};
-  }
+  grpc::Status Stop(const std::string& id) { return StopPodSandbox(*berthd_, id); }
+  grpc::Status Remove(const std::string& id) { return RemovePodSandbox(*berthd_, id); }
+  std::vector<runtime::v1::PodSandbox> List() { return ListPodSandbox(*berthd_); }
 
   // Nothing of the pod is left: mounts, netns pin, cgroup, IP, process, files.
   void ExpectGone(const std::string& id, pid_t pause_pid, const std::string& ip) {
