@@ -27,15 +27,6 @@ const std::set<std::string>& KnownV1Controllers() {
   return known;
 }
 
-std::vector<std::string> Split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  for (std::string part; std::getline(in, part, sep);) {
-    if (!part.empty()) out.push_back(part);
-  }
-  return out;
-}
-
 std::string ReadOr(const std::string& path, const std::string& fallback) {
   try {
     return storage::ReadFile(path);
@@ -57,7 +48,8 @@ std::set<std::string> CgroupSupport::V1ControllersFromMountinfo(const std::strin
     std::string fstype, source, options;
     tail >> fstype >> source >> options;
     if (fstype != "cgroup") continue;
-    for (const auto& opt : Split(options, ',')) {
+    std::istringstream opts(options);
+    for (std::string opt; std::getline(opts, opt, ',');) {
       if (KnownV1Controllers().contains(opt)) out.insert(opt);
     }
   }

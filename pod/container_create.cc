@@ -53,10 +53,13 @@ void EnsureHostPaths(const runtime::v1::ContainerConfig& config) {
 // A pod made before every sandbox got a PID namespace has its pause in the
 // host's: "the pod's PID namespace" would then be the host's.
 void RefuseHostPidThroughPause(const Sandbox& sb) {
-  std::error_code ec1, ec2;
-  const auto pause_ns = fs::read_symlink("/proc/" + std::to_string(sb.pause_pid) + "/ns/pid", ec1);
-  const auto own_ns = fs::read_symlink("/proc/self/ns/pid", ec2);
-  if (!ec1 && !ec2 && pause_ns == own_ns) {
+  static const fs::path own_ns = [] {  // berthd's never changes
+    std::error_code ec;
+    return fs::read_symlink("/proc/self/ns/pid", ec);
+  }();
+  std::error_code ec;
+  const auto pause_ns = fs::read_symlink("/proc/" + std::to_string(sb.pause_pid) + "/ns/pid", ec);
+  if (!ec && !own_ns.empty() && pause_ns == own_ns) {
     throw FailedPrecondition("CreateContainer: sandbox " + sb.id +
                              " has no PID namespace of its own (made by an older berthd); PID mode POD would be "
                              "the host's: recreate the pod");

@@ -69,7 +69,10 @@ void SandboxManager::Stop(const std::string& raw_id) {
   }
   auto lock = LockSandbox(*id);
   auto sb = store_.Get(*id);
-  if (!sb) return;  // removed while we waited for the lock
+  if (!sb) {  // removed while we waited for the lock
+    DropLock(*id);
+    return;
+  }
   StopLocked(std::move(*sb));
 }
 

@@ -16,6 +16,7 @@
 // SOCKET is a path or a unix:// URL. Exit status: 0 on success, 1 when the
 // RPC fails (its gRPC code and message on stderr), 2 on bad usage.
 #include <grpcpp/grpcpp.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -115,9 +116,8 @@ int Version(std::string_view socket) {
 long VerbosePid(const runtime::v1::ContainerStatusResponse& resp) {
   auto it = resp.info().find("info");
   if (it == resp.info().end()) return 0;
-  const std::string& info = it->second;
-  const auto at = info.find("\"pid\":");
-  return at == std::string::npos ? 0 : std::strtol(info.c_str() + at + 6, nullptr, 10);
+  const auto info = nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+  return info.is_object() ? info.value("pid", 0L) : 0;
 }
 
 int Ps(std::string_view socket) {
