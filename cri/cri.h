@@ -1,5 +1,6 @@
 #pragma once
-// Include this, never cri/api.pb.h or cri/api.grpc.pb.h directly.
+// The CRI's messages. Include this, never cri/api.pb.h directly; the gRPC
+// services (server/ and test clients only) are in cri/cri_grpc.h.
 //
 // The CRI's Signal enum has values named SIGTERM, SIGKILL, ... which are
 // macros in <signal.h>. This header includes <signal.h> first, hides those
@@ -81,7 +82,6 @@
 #pragma push_macro("SIGRTMAX")
 #undef SIGRTMAX
 
-#include "cri/api.grpc.pb.h"
 #include "cri/api.pb.h"
 
 #pragma pop_macro("SIGABRT")

@@ -8,7 +8,7 @@
 #include <memory>
 #include <mutex>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 
 namespace berth::image {
 namespace {

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 #include "storage/digest.h"
 #include "storage/fs.h"
 
@@ -111,8 +111,8 @@ void SetUserFromConfig(ImageRecord& rec) {
   }
 }
 
-ImageStore::ImageStore(std::string root, storage::BlobStore& blobs, storage::LayerStore& layers, NormalizeFn normalize)
-    : images_dir_(std::move(root) + "/images"), blobs_(blobs), layers_(layers), normalize_(std::move(normalize)) {
+ImageStore::ImageStore(std::string dir, storage::BlobStore& blobs, storage::LayerStore& layers, NormalizeFn normalize)
+    : images_dir_(std::move(dir)), blobs_(blobs), layers_(layers), normalize_(std::move(normalize)) {
   storage::MakeDirs(images_dir_, 0700);
 }
 

@@ -53,7 +53,8 @@ using NormalizeFn = std::function<std::optional<std::string>(std::string_view)>;
 class ImageStore {
  public:
   // `normalize` may be empty (names then match only verbatim).
-  ImageStore(std::string root, storage::BlobStore& blobs, storage::LayerStore& layers, NormalizeFn normalize = {});
+  // Records live in `dir`.
+  ImageStore(std::string dir, storage::BlobStore& blobs, storage::LayerStore& layers, NormalizeFn normalize = {});
 
   // Reads every record (call at start): records whose config blob or layers
   // are missing, or that do not parse, are dropped (file removed) and logged.

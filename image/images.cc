@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "config/layout.h"
 #include "image/reference.h"
+#include "storage/base/error.h"
 
 namespace berth::image {
 namespace {
@@ -30,15 +32,44 @@ RegistryClientOptions ClientOptions(const config::Config& cfg) {
 }  // namespace
 
 Images::Images(const config::Config& cfg)
-    : blobs(cfg.root),
-      layers(cfg.root),
-      store(cfg.root, blobs, layers, Normalize),
+    : blobs(config::Layout(cfg).Blobs()),
+      layers(config::Layout(cfg).Layers()),
+      store(config::Layout(cfg).Images(), blobs, layers, Normalize),
       client(ClientOptions(cfg)),
       puller(client, blobs, layers, store, cfg.images.max_parallel_downloads, PinnedRefs(cfg)) {
   blobs.CleanIngest();
   layers.CleanPartial();
   store.Load();  // drops broken records, then removes what no record names
   spdlog::info("image store {}: {} images", cfg.root, store.List().size());
+}
+
+RunnableImage Images::Runnable(ImageRecord rec) const {
+  RunnableImage out;
+  for (const auto& chain : rec.chain_ids) out.layer_dirs.push_back(layers.DiffPath(storage::Digest::Parse(chain)));
+  out.record = std::move(rec);
+  return out;
+}
+
+RunnableImage Images::ForContainer(const std::string& ref) { return Runnable(store.Resolve(ref)); }
+
+RunnableImage Images::ForPause(const std::string& ref) {
+  return WithContext("pause image " + ref + " (config pause.image)", [&] {
+    auto rec = store.Find(ref);
+    if (!rec) {
+      std::lock_guard lock(pause_pull_mu_);
+      rec = store.Find(ref);
+      if (!rec) {
+        spdlog::info("pulling pause image {}", ref);
+        puller.Pull(ref, {});
+        rec = store.Resolve(ref);
+      }
+    }
+    if (!rec->pinned) {
+      rec->pinned = true;
+      rec = store.Add(*rec);
+    }
+    return Runnable(std::move(*rec));
+  });
 }
 
 }  // namespace berth::image

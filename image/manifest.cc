@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 #include "image/reference.h"
 
 namespace berth::image {

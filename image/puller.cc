@@ -7,7 +7,7 @@
 #include <future>
 #include <thread>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 #include "image/manifest.h"
 #include "image/reference.h"
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 #include "storage/digest.h"
 
 namespace berth::image {

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 
 namespace berth::image {
 namespace {

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/build_info.h"
-#include "cri/error.h"
+#include "storage/base/error.h"
 #include "image/manifest.h"
 
 namespace berth::image {
@@ -103,7 +103,7 @@ struct RegistryClient::Call {
       }
       if (chunk.empty()) return;
       if (expected_size >= 0 && delivered + static_cast<int64_t>(chunk.size()) > expected_size) {
-        throw Error(grpc::StatusCode::DATA_LOSS,
+        throw Error(Code::kDataLoss,
                     what + " is larger than its descriptor's size " + std::to_string(expected_size));
       }
       hasher->Update(chunk);
@@ -127,7 +127,7 @@ FetchedManifest RegistryClient::GetManifest(const Reference& ref, const Credenti
   FetchedManifest m{std::move(resp.body), resp.Header("content-type"), "", call.served_by};
   m.digest = DigestOf(ref.digest.empty() ? "sha256" : ref.digest, m.body);
   if (!ref.digest.empty() && m.digest != ref.digest) {
-    throw Error(grpc::StatusCode::DATA_LOSS, "manifest of " + ref.String() + " served by " + m.endpoint +
+    throw Error(Code::kDataLoss, "manifest of " + ref.String() + " served by " + m.endpoint +
                                                  " does not match its digest (got " + m.digest + ")");
   }
   return m;
@@ -155,12 +155,12 @@ int64_t RegistryClient::FetchBlob(const Reference& ref, const std::string& diges
   call.expected_size = expected_size;
   Run(call);
   if (expected_size >= 0 && call.delivered != expected_size) {
-    throw Error(grpc::StatusCode::DATA_LOSS, call.what + " from " + call.served_by + " has " +
+    throw Error(Code::kDataLoss, call.what + " from " + call.served_by + " has " +
                                                  std::to_string(call.delivered) + " bytes, its descriptor says " +
                                                  std::to_string(expected_size));
   }
   if (std::string got = call.hasher->Final(); got != digest) {
-    throw Error(grpc::StatusCode::DATA_LOSS,
+    throw Error(Code::kDataLoss,
                 call.what + " from " + call.served_by + " does not match its digest (got " + got + ")");
   }
   return call.delivered;

@@ -1,6 +1,6 @@
 #include "image/registry_endpoints.h"
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 #include "image/reference.h"
 
 namespace berth::image {

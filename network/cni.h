@@ -1,7 +1,8 @@
 #pragma once
 // Pod networking through CNI plugins, per the CNI spec (results 0.4.0 and
 // 1.0.0): ADD on sandbox run, DEL on stop (from the cached config and
-// result, so it works after a restart or after the conf dir changed), CHECK.
+// result, so it works after a restart or after the conf dir changed), CHECK;
+// and the exec of one plugin, which they all come down to.
 
 #include <nlohmann/json.hpp>
 
@@ -42,6 +43,25 @@ struct PodNetwork {
   nlohmann::json result;         // the final plugin's result
   std::string network_name;
 };
+
+// One plugin call per the CNI spec's exec protocol: parameters in CNI_*
+// environment variables, the network config on stdin, the result or error
+// on stdout.
+struct PluginInvocation {
+  std::string command;  // ADD, DEL, CHECK
+  std::string container_id, netns, ifname, cni_args;
+  std::vector<std::string> bin_dirs;  // searched in order; also CNI_PATH
+  std::chrono::milliseconds timeout{60000};
+};
+
+// The first executable bin_dirs/<type>; throws berth::Error FAILED_PRECONDITION if none.
+std::string FindPlugin(const std::string& type, const std::vector<std::string>& bin_dirs);
+
+// Runs the plugin named by config["type"] and returns its stdout as JSON
+// (null when it printed nothing, as DEL and CHECK do). Throws berth::Error:
+// INTERNAL with the plugin's own CNI error (msg, details, code) or its
+// output, DEADLINE_EXCEEDED on timeout, FAILED_PRECONDITION if not found.
+nlohmann::json ExecPlugin(const PluginInvocation& inv, const nlohmann::json& config);
 
 class Cni {
  public:

@@ -6,7 +6,7 @@
 #include <cctype>
 #include <filesystem>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 #include "storage/fs.h"
 
 namespace berth::network {
@@ -67,13 +67,9 @@ void CniCache::Write(const std::string& id, const CniCacheEntry& e) const {
 
 std::optional<CniCacheEntry> CniCache::Read(const std::string& id) const {
   const std::string path = PathFor(id);
-  std::string text;
-  try {
-    text = storage::ReadFile(path);
-  } catch (const Error& e) {
-    if (e.code() == grpc::StatusCode::NOT_FOUND) return std::nullopt;
-    throw;
-  }
+  const auto found = storage::ReadFileIfExists(path);
+  if (!found) return std::nullopt;
+  const std::string& text = *found;
   try {
     json j = json::parse(text);
     if (j.value("kind", "") != kKind) throw std::runtime_error("unknown kind");

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 
 namespace berth::network {
 namespace {

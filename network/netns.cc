@@ -15,7 +15,8 @@
 #include <thread>
 #include <utility>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
+#include "storage/base/unique_fd.h"
 #include "storage/mount.h"
 #include "network/loopback.h"
 #include "storage/fs.h"
@@ -58,7 +59,7 @@ PinnedNetns PinnedNetns::Create(const std::string& dir, const std::string& name)
   EnsurePinDir(dir);
   const std::string path = dir + "/" + name;
   {
-    storage::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
     if (!fd) {
       if (errno == EEXIST) throw AlreadyExists("netns pin " + path + " already exists");
       throw SysError("create netns pin file " + path);
@@ -89,7 +90,7 @@ void PinnedNetns::Remove(const std::string& path) {
 }
 
 bool PinnedNetns::IsPinned(const std::string& path) {
-  storage::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return false;
   // Only nsfs files answer NS_GET_NSTYPE; an unmounted pin is a plain empty file.
   return ::ioctl(fd.get(), NS_GET_NSTYPE) == CLONE_NEWNET;

@@ -4,7 +4,7 @@
 #include <cctype>
 #include <fstream>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 
 namespace berth::pod {
 namespace {

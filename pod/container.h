@@ -63,7 +63,7 @@ void from_json(const nlohmann::json& j, Container& c);
 // holds the container's writable layer (upper/, work/) and volumes/.
 class ContainerStore : public RecordStore<Container> {
  public:
-  explicit ContainerStore(const std::string& root) : RecordStore(root + "/containers", "container.json") {}
+  explicit ContainerStore(const std::string& dir) : RecordStore(dir, "container.json") {}  // Layout::ContainerRecords
 };
 
 }  // namespace berth::pod

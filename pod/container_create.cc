@@ -1,5 +1,5 @@
-// CreateContainer: the overlay rootfs, the OCI bundle and the runtime's
-// create under berth-conmon; any failure undoes every step.
+// CreateContainer: the overlay rootfs, the OCI spec and the runtime's create
+// (oci::Container); any failure undoes every step.
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -7,17 +7,15 @@
 
 #include <filesystem>
 
-#include "cri/error.h"
-#include "pod/now.h"
 #include "pod/capabilities.h"
 #include "pod/container_cri.h"
 #include "pod/container_manager.h"
 #include "pod/container_spec.h"
-#include "pod/monitor.h"
 #include "pod/pod_files.h"
-#include "pod/rollback.h"
 #include "pod/sandbox_cri.h"
 #include "pod/sandbox_spec.h"
+#include "storage/base/clock.h"
+#include "storage/base/error.h"
 #include "storage/fs.h"
 #include "storage/mount.h"
 #include "storage/rootfs_file.h"
@@ -150,16 +148,16 @@ void ContainerManager::BuildBundle(Container& c, const Sandbox& sb, const Contai
                                    const runtime::v1::ContainerConfig& config, Rollback& rb) {
   const std::string root_dir = RootDir(c.id), run_dir = RunDir(c.id), rootfs = RootfsDir(c.id);
   storage::MakeDirs(root_dir, 0700);
-  rb.Add("root dir " + root_dir, [root_dir] { fs::remove_all(root_dir); });
+  rb.Add("root dir " + root_dir, [root_dir] { storage::RemoveAll(root_dir); });
   storage::MakeDirs(run_dir, 0711);
-  rb.Add("run dir " + run_dir, [run_dir] { fs::remove_all(run_dir); });
+  rb.Add("run dir " + run_dir, [run_dir] { storage::RemoveAll(run_dir); });
 
   std::vector<std::string> lowers(img.layer_dirs.rbegin(), img.layer_dirs.rend());  // overlay wants top first
   storage::MountOverlay(lowers, root_dir + "/upper", root_dir + "/work", rootfs);
   rb.Add("rootfs mount " + rootfs, [rootfs] { storage::UnmountAll(rootfs, "container rootfs"); });
 
   const image::ImageConfig image_config = image::ImageConfig::Parse(img.record.config_json, img.record.id);
-  const PodFilePaths pod_files = PodFilesIn(sandboxes_.SandboxRunDir(sb.id));
+  const PodFilePaths pod_files = PodFilesIn(layout_.SandboxRunDir(sb.id));
   pid_t target_pid = 0;
   const auto& nso = config.linux().security_context().namespace_options();
   if (nso.pid() == runtime::v1::POD && sb.ns.pid != NsMode::kNode) RefuseHostPidThroughPause(sb);
@@ -201,27 +199,9 @@ void ContainerManager::BuildBundle(Container& c, const Sandbox& sb, const Contai
   EnsureHostPaths(config);
   if (!c.log_path.empty()) storage::MakeDirs(fs::path(c.log_path).parent_path().string(), 0755);
 
-  const std::string bundle = run_dir + "/bundle";
-  storage::MakeDirs(bundle, 0700);
-  storage::WriteFileAtomic(bundle + "/config.json", spec.spec.dump(2), 0600, storage::Durability::kProcessCrash);
-
-  const OciRuntime rt = RuntimeOf(c);
-  rb.Add("runtime container", [this, rt, c] {
-    if (rt.Kill(c.id, "KILL", true)) WaitExited(c, kKillWait);
-    rt.Delete(c.id);
-  });
-  MonitorSpec ms;
-  ms.conmon_path = cfg_.runtime.conmon;
-  ms.runtime_path = rt.path();
-  ms.runtime_root = rt.root();
-  ms.container_id = c.id;
-  ms.bundle_dir = bundle;
-  ms.exit_file = ExitFile(c.id);
-  ms.pid_file = run_dir + "/pid";
-  ms.log_path = c.log_path;
-  ms.stdin_open = config.stdin();
-  ms.tty = config.tty();
-  Started started = CreateUnderMonitor(ms);
+  const oci::CreateOptions options{
+      .conmon = cfg_.runtime.conmon, .log_path = c.log_path, .stdin_open = config.stdin(), .tty = config.tty()};
+  const oci::Started started = OciOf(c).Create(spec.spec, options, rb);
   c.pid = started.container_pid;
   c.monitor_pid = started.monitor_pid;
 }

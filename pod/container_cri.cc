@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 #include "pod/filter.h"
 
 namespace berth::pod {

@@ -5,29 +5,29 @@
 
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
-#include <thread>
 
-#include "cri/error.h"
-#include "pod/now.h"
 #include "pod/container_cri.h"
 #include "pod/container_spec.h"
-#include "pod/monitor.h"
 #include "pod/sandbox_spec.h"
+#include "storage/base/clock.h"
+#include "storage/base/error.h"
 #include "storage/fs.h"
 #include "storage/mount.h"
 
 namespace berth::pod {
-namespace fs = std::filesystem;
 
 ContainerManager::ContainerManager(const config::Config& cfg, SandboxManager& sandboxes, ResolveImageFn resolve_image)
-    : cfg_(cfg), sandboxes_(sandboxes), resolve_image_(std::move(resolve_image)), store_(cfg.root) {
+    : cfg_(cfg),
+      layout_(cfg),
+      sandboxes_(sandboxes),
+      resolve_image_(std::move(resolve_image)),
+      store_(layout_.ContainerRecords()) {
   spdlog::info("container limits: {}; limits for other controllers are left out of container specs",
                cgroups_.Describe());
 }
 
-OciRuntime ContainerManager::RuntimeOf(const Container& c) const {
-  return OciRuntime(c.runtime_handler, c.runtime_path, c.runtime_root);
+oci::Container ContainerManager::OciOf(const Container& c) const {
+  return oci::Container(oci::Runtime(c.runtime_handler, c.runtime_path, c.runtime_root), c.id, RunDir(c.id));
 }
 
 std::string ContainerManager::ResolveId(const std::string& id, const char* rpc) const {
@@ -38,12 +38,12 @@ std::string ContainerManager::ResolveId(const std::string& id, const char* rpc) 
 
 Container ContainerManager::Effective(Container c) const {
   if (c.state == ContainerState::kExited) return c;
-  std::optional<ExitStatus> exit;
+  std::optional<oci::ExitStatus> exit;
   try {
-    exit = ReadExitFile(ExitFile(c.id));
+    exit = OciOf(c).Exit();
   } catch (const std::exception& e) {
     spdlog::warn("container {}: exit file unreadable ({}); taking it as exited", c.id, e.what());
-    exit = ExitStatus{255, NowNs(), false};
+    exit = oci::ExitStatus{255, NowNs(), false};
   }
   if (!exit) return c;
   c.state = ContainerState::kExited;
@@ -61,35 +61,11 @@ Container ContainerManager::Refresh(const std::string& id) {
   return c;
 }
 
-bool ContainerManager::WaitExited(const Container& c, std::chrono::milliseconds timeout) const {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  const OciRuntime rt = RuntimeOf(c);
-  for (int i = 0;; ++i) {
-    if (ReadExitFile(ExitFile(c.id))) return true;
-    // Without a monitor (it died), the runtime still knows whether it stopped.
-    if (i % 25 == 24) {
-      auto st = rt.State(c.id);
-      if (!st || st->value("status", "") == "stopped") return true;
-    }
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
 void ContainerManager::StopLocked(const Container& c, std::chrono::seconds timeout) {
   if (Effective(c).state == ContainerState::kExited) return;
-  const OciRuntime rt = RuntimeOf(c);
   // A created container has not run its process yet: nothing to ask nicely.
-  if (timeout.count() > 0 && c.state == ContainerState::kRunning) {
-    if (rt.Kill(c.id, c.stop_signal) && WaitExited(c, timeout)) return;
-    if (Effective(c).state == ContainerState::kExited) return;
-    spdlog::info("container {}: still running {} s after {}; sending SIGKILL", c.id, timeout.count(), c.stop_signal);
-  }
-  rt.Kill(c.id, "KILL", true);
-  if (!WaitExited(c, kKillWait)) {
-    throw DeadlineExceeded("container " + c.id + " (pid " + std::to_string(c.pid) + ") did not exit within " +
-                           std::to_string(kKillWait.count()) + " s of SIGKILL");
-  }
+  const auto grace = c.state == ContainerState::kRunning ? std::chrono::milliseconds(timeout) : std::chrono::milliseconds(0);
+  OciOf(c).Stop(c.stop_signal, grace, "container " + c.id + " (pid " + std::to_string(c.pid) + ")");
 }
 
 void ContainerManager::Start(const std::string& raw_id) {
@@ -108,7 +84,7 @@ void ContainerManager::Start(const std::string& raw_id) {
   // finish time recorded) by the time the runtime returns.
   const int64_t started_at = NowNs();
   try {
-    RuntimeOf(c).Start(id);
+    OciOf(c).Start();
   } catch (const Error& e) {
     // The runtime reports an exec failure (no such binary...) at start; the
     // container is then exited and says why.
@@ -137,11 +113,9 @@ void ContainerManager::Stop(const std::string& raw_id, std::chrono::seconds time
 
 void ContainerManager::RemoveLocked(const Container& c) {
   StopLocked(c, std::chrono::seconds(0));
-  RuntimeOf(c).Delete(c.id);
+  OciOf(c).Delete();
   storage::UnmountAll(RootfsDir(c.id), "container rootfs");
-  std::error_code ec;
-  fs::remove_all(RunDir(c.id), ec);
-  if (ec) throw Internal("remove container run dir " + RunDir(c.id) + ": " + ec.message());
+  storage::RemoveAll(RunDir(c.id));
   store_.Remove(c.id);  // the record last: until then a retry finds it
   spdlog::info("container {} ({}) removed", c.id, c.name);
 }
@@ -165,12 +139,9 @@ runtime::v1::ContainerStatusResponse ContainerManager::Status(const std::string&
   runtime::v1::ContainerStatusResponse resp;
   FillStatus(c, resp.mutable_status());
   if (verbose) {
-    nlohmann::json info = {{"pid", c.pid},
-                           {"monitorPid", c.monitor_pid},
-                           {"sandboxId", c.sandbox_id},
-                           {"runtimeHandler", c.runtime_handler},
-                           {"cgroupsPath", c.cgroups_path},
-                           {"runDir", RunDir(id)}};
+    nlohmann::json info = OciOf(c).Info();
+    info.update({{"pid", c.pid}, {"monitorPid", c.monitor_pid}, {"sandboxId", c.sandbox_id},
+                 {"cgroupsPath", c.cgroups_path}});
     if (c.oom_score_adj_requested) {
       info["oomScoreAdj"] = nlohmann::json{
           {"requested", *c.oom_score_adj_requested},
@@ -179,11 +150,6 @@ runtime::v1::ContainerStatusResponse ContainerManager::Status(const std::string&
                      "requested value was raised to it"}};
     }
     if (!c.dropped_limits.empty()) info["droppedLimits"] = c.dropped_limits;
-    try {
-      info["runtimeSpec"] = nlohmann::json::parse(storage::ReadFile(RunDir(id) + "/bundle/config.json"));
-    } catch (const std::exception&) {
-      info["runtimeSpec"] = nullptr;
-    }
     (*resp.mutable_info())["info"] = info.dump();
   }
   return resp;
@@ -205,7 +171,7 @@ void ContainerManager::UpdateResources(const std::string& raw_id, const runtime:
     throw FailedPrecondition("UpdateContainerResources: container " + id + " has exited");
   }
   std::vector<DroppedLimit> dropped;
-  RuntimeOf(c).Update(id, OciResources(r, cgroups_, &dropped));
+  OciOf(c).runtime().Update(id, OciResources(r, cgroups_, &dropped));
   LogDroppedLimits(id, dropped);
   for (auto& d : dropped) {
     auto same = [&](const DroppedLimit& o) { return o.resource == d.resource; };
@@ -229,7 +195,7 @@ void ContainerManager::ReopenLog(const std::string& raw_id) {
     throw FailedPrecondition("ReopenContainerLog: container " + id + " is not running");
   }
   if (c.log_path.empty()) throw FailedPrecondition("ReopenContainerLog: container " + id + " has no log_path");
-  ReopenMonitorLog(c.monitor_pid, c.log_path);
+  oci::ReopenMonitorLog(c.monitor_pid, c.log_path);
 }
 
 runtime::v1::ExecSyncResponse ContainerManager::ExecSync(const runtime::v1::ExecSyncRequest& req) {
@@ -243,7 +209,7 @@ runtime::v1::ExecSyncResponse ContainerManager::ExecSync(const runtime::v1::Exec
   }
   const std::string pid_file = RunDir(id) + "/exec-" + NewId().substr(0, 16) + ".pid";
   std::vector<std::string> cmd(req.cmd().begin(), req.cmd().end());
-  auto r = RuntimeOf(c).Exec(id, cmd, std::chrono::seconds(req.timeout()), pid_file);
+  auto r = OciOf(c).runtime().Exec(id, cmd, std::chrono::seconds(req.timeout()), pid_file);
   ::unlink(pid_file.c_str());
   if (r.timed_out) {
     throw DeadlineExceeded("ExecSync: command in container " + id + " timed out after " +
@@ -287,5 +253,7 @@ void ContainerManager::RemoveAll(const std::string& sandbox_id) {
     DropLock(c.id);
   }
 }
+
+storage::DiskUsage ContainerManager::WritableLayerUsage() const { return storage::DirUsage(WritableLayerDir()); }
 
 }  // namespace berth::pod

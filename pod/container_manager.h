@@ -1,14 +1,9 @@
 #pragma once
-// Container lifecycle: create (overlay rootfs, OCI spec, runtime create
-// under berth-conmon), start, stop, remove, status, list, resource updates,
-// log reopening, ExecSync, and recovery when berthd starts.
-//
-// Layout:
-//   <root>/containers/<id>/container.json   the record (persistent)
-//   <root>/containers/<id>/{upper,work}/    the writable layer
-//   <root>/containers/<id>/volumes/<n>/     the image's anonymous volumes
-//   <run_root>/containers/<id>/             bundle/config.json, rootfs/ (the
-//                                           overlay), exit, pid, exec-*.pid
+// Container lifecycle: create (overlay rootfs, OCI spec, the runtime's
+// create), start, stop, remove, status, list, resource updates, log
+// reopening, ExecSync, and recovery when berthd starts. Each container runs
+// as an oci::Container; where its files live is config::Layout's. It reads
+// sandboxes (one way: the sandbox manager knows nothing of containers).
 
 #include <chrono>
 #include <functional>
@@ -22,24 +17,24 @@
 
 #include "config/config.h"
 #include "cri/cri.h"
-#include "image/image_store.h"
+#include "image/images.h"
 #include "pod/cgroups.h"
 #include "pod/container.h"
+#include "config/layout.h"
 #include "pod/keyed_locks.h"
-#include "pod/oci_runtime.h"
+#include "pod/oci/container.h"
 #include "pod/sandbox_manager.h"
+#include "storage/base/scope.h"
+#include "storage/disk_usage.h"
 
 namespace berth::pod {
 
-// What a container needs of its image.
-struct ContainerImage {
-  image::ImageRecord record;
-  std::vector<std::string> layer_dirs;  // bottom to top
-};
+// What a container needs of its image (image::Images::ForContainer).
+using ContainerImage = image::RunnableImage;
 // Resolves a CRI image reference (name, id, digest); NOT_FOUND if absent.
 using ResolveImageFn = std::function<ContainerImage(const std::string& ref)>;
 
-class ContainerManager final : public SandboxContainers {
+class ContainerManager {
  public:
   ContainerManager(const config::Config& cfg, SandboxManager& sandboxes, ResolveImageFn resolve_image);
   ContainerManager(const ContainerManager&) = delete;
@@ -65,19 +60,20 @@ class ContainerManager final : public SandboxContainers {
   // The id of a container using the image (RemoveImage must not delete it).
   std::optional<std::string> ImageInUse(const std::string& image_id);
 
-  // SandboxContainers
-  void StopAll(const std::string& sandbox_id) override;
-  void RemoveAll(const std::string& sandbox_id) override;
+  // Kills every container of the sandbox (before its pause stops).
+  void StopAll(const std::string& sandbox_id);
+  // Removes every container of the sandbox (before the sandbox goes).
+  void RemoveAll(const std::string& sandbox_id);
 
-  // How long StopAll and Remove give a container after SIGKILL.
-  static constexpr std::chrono::seconds kKillWait{10};
+  // Disk used by the containers' writable layers (ImageFsInfo), and where.
+  storage::DiskUsage WritableLayerUsage() const;
+  std::string WritableLayerDir() const { return layout_.ContainerRecords(); }
 
  private:
-  std::string RunDir(const std::string& id) const { return cfg_.run_root + "/containers/" + id; }
-  std::string RootDir(const std::string& id) const { return store_.Dir(id); }
-  std::string ExitFile(const std::string& id) const { return RunDir(id) + "/exit"; }
-  std::string RootfsDir(const std::string& id) const { return RunDir(id) + "/rootfs"; }
-  OciRuntime RuntimeOf(const Container& c) const;
+  std::string RunDir(const std::string& id) const { return layout_.ContainerRunDir(id); }
+  std::string RootDir(const std::string& id) const { return layout_.ContainerDir(id); }
+  std::string RootfsDir(const std::string& id) const { return config::Layout::Rootfs(RunDir(id)); }
+  oci::Container OciOf(const Container& c) const;
 
   KeyedLocks::Held LockContainer(const std::string& id) { return locks_.Lock(id); }
   void DropLock(const std::string& id) { locks_.Drop(id); }
@@ -88,7 +84,7 @@ class ContainerManager final : public SandboxContainers {
   void ReserveName(const std::string& key, const std::string& image_id);
   void ReleaseName(const std::string& key, const std::string& image_id);
   void BuildBundle(Container& c, const Sandbox& sb, const ContainerImage& img,
-                   const runtime::v1::ContainerConfig& cfg, class Rollback& rb);
+                   const runtime::v1::ContainerConfig& cfg, Rollback& rb);
 
   // The record with the monitor's exit file folded in.
   Container Effective(Container c) const;
@@ -96,11 +92,11 @@ class ContainerManager final : public SandboxContainers {
   Container Refresh(const std::string& id);
   // Signals and waits; the caller holds the container's lock.
   void StopLocked(const Container& c, std::chrono::seconds timeout);
-  bool WaitExited(const Container& c, std::chrono::milliseconds timeout) const;
   void RemoveLocked(const Container& c);
   void RemoveOrphans();
 
   const config::Config& cfg_;
+  const config::Layout layout_;
   const CgroupSupport cgroups_ = CgroupSupport::Detect();  // once, at start
   SandboxManager& sandboxes_;
   ResolveImageFn resolve_image_;

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <set>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 #include "pod/oci_defaults.h"
 
 namespace berth::pod {
@@ -12,8 +12,6 @@ namespace {
 
 using nlohmann::json;
 namespace v1 = runtime::v1;
-
-Error Unimplemented(const std::string& m) { return {grpc::StatusCode::UNIMPLEMENTED, m}; }
 
 size_t Depth(const std::string& dest) { return static_cast<size_t>(std::count(dest.begin(), dest.end(), '/')); }
 

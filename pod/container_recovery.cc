@@ -5,22 +5,20 @@
 // are removed, and whatever a crash left without a record is cleaned up.
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
 #include <set>
 
-#include "pod/cleanup.h"
-#include "pod/now.h"
 #include "pod/container_manager.h"
-#include "pod/monitor.h"
+#include "pod/oci/recovery.h"
+#include "storage/base/clock.h"
 #include "storage/fs.h"
 #include "storage/mount.h"
 
 namespace berth::pod {
-namespace fs = std::filesystem;
 
+using oci::TryStep;
 
 void ContainerManager::Recover() {
-  storage::MakeDirs(cfg_.run_root + "/containers", 0711);
+  storage::MakeDirs(layout_.ContainerRunDirs(), 0711);
   store_.Load();
   for (const Container& rec : store_.List()) {
     TryStep("container " + rec.id, [&] {
@@ -37,7 +35,7 @@ void ContainerManager::Recover() {
                      c.exit_code);
         return;
       }
-      auto st = RuntimeOf(c).State(c.id);
+      auto st = OciOf(c).State();
       const std::string status = st ? st->value("status", "") : "";
       if (status == "running" || status == "created" || status == "paused") {
         spdlog::info("recovery: container {} ({}) {}, monitor pid {}", c.id, c.name, status, c.monitor_pid);
@@ -63,39 +61,19 @@ void ContainerManager::RemoveOrphans() {
 
   // Runtime containers whose bundle is ours but that no record names (a
   // crash during CreateContainer). Pause containers are the sandboxes'.
-  const std::string bundles = cfg_.run_root + "/containers/";
-  for (const auto& [name, handler] : cfg_.runtime.handlers) {
-    TryStep("runtime " + name, [&] {
-      const OciRuntime rt = OciRuntime::ForHandler(cfg_, name);
-      if (!fs::exists(rt.root()) || !fs::exists(rt.path())) return;
-      for (const auto& entry : rt.List()) {
-        const std::string id = entry.value("id", ""), bundle = entry.value("bundle", "");
-        if (id.empty() || known.contains(id) || bundle.rfind(bundles, 0) != 0) continue;
-        TryStep("orphan container " + id, [&] {
-          Container orphan;
-          orphan.id = id;
-          orphan.runtime_handler = name;
-          orphan.runtime_path = rt.path();
-          orphan.runtime_root = rt.root();
-          if (rt.Kill(id, "KILL", true)) WaitExited(orphan, kKillWait);
-          rt.Delete(id);
-          spdlog::info("recovery: deleted orphan container {} ({})", id, name);
-        });
-      }
-    });
-  }
-  for (const auto& id : DirEntries(cfg_.run_root + "/containers")) {
+  oci::SweepOrphans(cfg_, layout_.ContainerRunDirs(), known, "container");
+  for (const auto& id : storage::DirEntries(layout_.ContainerRunDirs())) {
     if (known.contains(id)) continue;
     TryStep("orphan container run dir " + id, [&] {
       storage::UnmountAll(RootfsDir(id), "orphan container rootfs");
-      fs::remove_all(RunDir(id));
+      storage::RemoveAll(RunDir(id));
       spdlog::info("recovery: removed orphan container run dir {}", RunDir(id));
     });
   }
-  for (const auto& id : DirEntries(cfg_.root + "/containers")) {
+  for (const auto& id : storage::DirEntries(layout_.ContainerRecords())) {
     if (known.contains(id)) continue;
     TryStep("orphan container dir " + id, [&] {
-      fs::remove_all(RootDir(id));
+      storage::RemoveAll(RootDir(id));
       spdlog::info("recovery: removed container dir {} (no record)", RootDir(id));
     });
   }

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <mutex>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 #include "pod/capabilities.h"
 #include "pod/container_mounts.h"
 #include "pod/container_user.h"

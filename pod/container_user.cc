@@ -5,7 +5,7 @@
 #include <optional>
 #include <sstream>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 
 namespace berth::pod {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 #include "image/manifest.h"
 #include "pod/oci_defaults.h"
 

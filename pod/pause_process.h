@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "image/images.h"
 #include "pod/container_user.h"
 #include "pod/sandbox.h"
 
@@ -20,9 +21,9 @@ struct PauseImage {
   std::string config_json;              // the image config blob
 };
 
-// Finds the configured pause image, pulling it when the store lacks it.
-// Throws berth::Error naming the image.
-using PauseImageFn = std::function<PauseImage()>;
+// Finds the configured pause image, pulling it when the store lacks it
+// (image::Images::ForPause). Throws berth::Error naming the image.
+using PauseImageFn = std::function<image::RunnableImage()>;
 
 struct PauseProcess {
   std::vector<std::string> args;

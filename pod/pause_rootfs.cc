@@ -5,7 +5,7 @@
 
 #include <mutex>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 #include "storage/fs.h"
 #include "storage/mount.h"
 
@@ -16,10 +16,10 @@ namespace {
 constexpr const char* kMountPoints[] = {"", "/proc", "/dev", "/sys", "/etc"};
 }  // namespace
 
-std::string EnsurePauseRootfs(const std::string& root, const std::string& pause_binary) {
+std::string EnsurePauseRootfs(const config::Layout& layout, const std::string& pause_binary) {
   static std::mutex mu;
   std::lock_guard lock(mu);
-  const std::string rootfs = root + "/pause-rootfs";
+  const std::string rootfs = layout.PauseRootfs();
   std::string binary;
   try {
     binary = storage::ReadFile(pause_binary);
@@ -44,8 +44,8 @@ std::string EnsurePauseRootfs(const std::string& root, const std::string& pause_
   return rootfs;
 }
 
-void MountPauseImageRootfs(const std::string& root, const PauseImage& image, const std::string& target) {
-  const std::string mount_points = root + "/pause-mountpoints";
+void MountPauseImageRootfs(const config::Layout& layout, const PauseImage& image, const std::string& target) {
+  const std::string mount_points = layout.PauseMountpoints();
   for (const char* dir : kMountPoints) storage::MakeDirs(mount_points + dir, 0755);
   std::vector<std::string> lowers{mount_points};
   lowers.insert(lowers.end(), image.layer_dirs.rbegin(), image.layer_dirs.rend());

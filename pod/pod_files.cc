@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 #include "storage/fs.h"
 #include "storage/mount.h"
 
@@ -44,7 +44,7 @@ std::string ResolvConfContent(const DnsConfig& dns, const std::string& host_reso
 std::string HostnameContent(const std::string& hostname) { return hostname + "\n"; }
 
 PodFilePaths PodFilesIn(const std::string& dir) {
-  return {dir + "/hosts", dir + "/resolv.conf", dir + "/hostname"};
+  return {dir + "/hosts", dir + "/resolv.conf", dir + "/hostname", dir + "/shm"};
 }
 
 namespace {

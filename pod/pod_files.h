@@ -18,7 +18,7 @@ std::string ResolvConfContent(const DnsConfig& dns, const std::string& host_reso
 std::string HostnameContent(const std::string& hostname);
 
 struct PodFilePaths {
-  std::string hosts, resolv_conf, hostname;
+  std::string hosts, resolv_conf, hostname, shm;
 };
 PodFilePaths PodFilesIn(const std::string& sandbox_run_dir);
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 #include "storage/fs.h"
 
 namespace berth::pod {
@@ -58,9 +58,7 @@ class RecordStore {
 
   // Drops the record and its directory; fine if already gone.
   void Remove(const std::string& id) {
-    std::error_code ec;
-    std::filesystem::remove_all(Dir(id), ec);
-    if (ec) throw Internal("remove record dir " + Dir(id) + ": " + ec.message());
+    WithContext("record " + id, [&] { storage::RemoveAll(Dir(id)); });
     storage::SyncDir(dir_);
     std::lock_guard lock(mu_);
     records_.erase(id);

@@ -6,7 +6,7 @@
 #include <array>
 #include <filesystem>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 #include "storage/fs.h"
 
 namespace berth::pod {

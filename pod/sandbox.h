@@ -82,7 +82,7 @@ void from_json(const nlohmann::json& j, Sandbox& s);
 // Sandbox records at <root>/sandboxes/<id>/sandbox.json.
 class SandboxStore : public RecordStore<Sandbox> {
  public:
-  explicit SandboxStore(const std::string& root) : RecordStore(root + "/sandboxes", "sandbox.json") {}
+  explicit SandboxStore(const std::string& dir) : RecordStore(dir, "sandbox.json") {}  // Layout::SandboxRecords
   std::optional<Sandbox> FindByNameKey(const std::string& key) const {
     return FindIf([&](const Sandbox& s) { return s.NameKey() == key; });
   }

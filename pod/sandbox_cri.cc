@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 #include "pod/filter.h"
 #include "pod/sandbox_spec.h"
 

@@ -3,15 +3,12 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <filesystem>
 
-#include "cri/error.h"
-#include "pod/now.h"
+#include "storage/base/clock.h"
+#include "storage/base/error.h"
 #include "network/netns.h"
-#include "pod/monitor.h"
 #include "pod/pause_rootfs.h"
 #include "pod/pod_files.h"
-#include "pod/rollback.h"
 #include "pod/sandbox_cri.h"
 #include "pod/sandbox_spec.h"
 #include "storage/fs.h"
@@ -19,7 +16,6 @@
 #include "storage/rootfs_file.h"
 
 namespace berth::pod {
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -32,12 +28,12 @@ std::string NodeHostname() {
 }  // namespace
 
 SandboxManager::SandboxManager(const config::Config& cfg, network::Cni& cni, PauseImageFn pause_image)
-    : cfg_(cfg), cni_(cni), pause_image_(std::move(pause_image)), store_(cfg.root) {}
+    : cfg_(cfg), layout_(cfg), cni_(cni), pause_image_(std::move(pause_image)), store_(layout_.SandboxRecords()) {}
 
-OciRuntime SandboxManager::RuntimeOf(const Sandbox& sb) const {
-  // The runtime the pod was started with, even if the config changed since.
-  if (!sb.runtime_path.empty()) return OciRuntime(sb.runtime_handler, sb.runtime_path, sb.runtime_root);
-  return OciRuntime::ForHandler(cfg_, sb.runtime_handler);
+oci::Container SandboxManager::PauseOf(const Sandbox& sb) const {
+  oci::Runtime rt = sb.runtime_path.empty() ? oci::Runtime::ForHandler(cfg_, sb.runtime_handler)
+                                            : oci::Runtime(sb.runtime_handler, sb.runtime_path, sb.runtime_root);
+  return oci::Container(std::move(rt), sb.id, RunDir(sb.id), "pause.pid");
 }
 
 network::Attachment SandboxManager::AttachmentOf(const Sandbox& sb) const {
@@ -78,16 +74,17 @@ std::string SandboxManager::Run(const runtime::v1::RunPodSandboxRequest& req) {
   sb.created_at = NowNs();
   sb.cgroups_path = SandboxCgroupsPath(cfg_.runtime.cgroup_manager, sb.cgroup_parent, sb.id);
   if (sb.hostname.empty()) sb.hostname = NodeHostname();
-  const OciRuntime rt = OciRuntime::ForHandler(cfg_, sb.runtime_handler);
+  const oci::Runtime rt = oci::Runtime::ForHandler(cfg_, sb.runtime_handler);
   sb.runtime_path = rt.path();
   sb.runtime_root = rt.root();
   auto lock = LockSandbox(sb.id);
   // Before anything is made: a pause image that cannot be had fails the pod at once.
   std::optional<PauseImage> image;
   if (pause_image_) {
-    image = pause_image_();
+    image::RunnableImage found = pause_image_();
+    image = PauseImage{cfg_.pause.image, found.record.id, std::move(found.layer_dirs), found.record.config_json};
   } else {
-    EnsurePauseRootfs(cfg_.root, cfg_.pause.binary);
+    EnsurePauseRootfs(layout_, cfg_.pause.binary);
   }
 
   // Declared before the rollback, so the pin goes last (after CNI DEL ran in it).
@@ -95,12 +92,12 @@ std::string SandboxManager::Run(const runtime::v1::RunPodSandboxRequest& req) {
   Rollback rb("RunPodSandbox " + key + " (sandbox " + sb.id + ")");
   const std::string run_dir = RunDir(sb.id);
   storage::MakeDirs(run_dir, 0711);
-  rb.Add("run dir " + run_dir, [run_dir] { fs::remove_all(run_dir); });
+  rb.Add("run dir " + run_dir, [run_dir] { storage::RemoveAll(run_dir); });
   const PauseProcess process = PrepareRootfs(sb, image, rb);
 
   if (!sb.host_network()) {
-    storage::MakeDirs(NetnsDir(), 0755);
-    netns.emplace(network::PinnedNetns::Create(NetnsDir(), sb.id));
+    storage::MakeDirs(layout_.NetnsDir(), 0755);
+    netns.emplace(network::PinnedNetns::Create(layout_.NetnsDir(), sb.id));
     sb.netns_path = netns->path();
     network::PodNetwork net = cni_.Setup(AttachmentOf(sb));
     rb.Add("CNI attachment", [this, a = AttachmentOf(sb)] { cni_.Teardown(a); });
@@ -109,7 +106,7 @@ std::string SandboxManager::Run(const runtime::v1::RunPodSandboxRequest& req) {
   }
   WritePodFiles(run_dir, sb);
   if (!sb.host_ipc()) {
-    sb.shm_path = ShmMount::Create(run_dir + "/shm").Release();
+    sb.shm_path = ShmMount::Create(PodFilesIn(run_dir).shm).Release();
     rb.Add("shm mount", [path = sb.shm_path] { ShmMount::Remove(path); });
   }
   StartPause(sb, process, rb);
@@ -128,7 +125,7 @@ std::string SandboxManager::Run(const runtime::v1::RunPodSandboxRequest& req) {
 PauseProcess SandboxManager::PrepareRootfs(Sandbox& sb, const std::optional<PauseImage>& image, Rollback& rb) {
   if (!image) return BuiltinPauseProcess(sb);
   const std::string rootfs = ImageRootfs(sb.id);
-  MountPauseImageRootfs(cfg_.root, *image, rootfs);
+  MountPauseImageRootfs(layout_, *image, rootfs);
   rb.Add("pause image rootfs " + rootfs, [this, id = sb.id] { UnmountImageRootfs(id); });
   sb.pause_image = image->id;
   return ImagePauseProcess(sb, *image, storage::ReadInRoot(rootfs, "etc/passwd"),
@@ -140,37 +137,21 @@ void SandboxManager::UnmountImageRootfs(const std::string& id) const {
 }
 
 void SandboxManager::StartPause(Sandbox& sb, const PauseProcess& process, Rollback& rb) {
-  const std::string run_dir = RunDir(sb.id);
-  const std::string bundle = run_dir + "/bundle";
-  storage::MakeDirs(bundle, 0700);
-  const std::string rootfs = sb.pause_image.empty() ? cfg_.root + "/pause-rootfs" : ImageRootfs(sb.id);
-  SandboxSpecInput in{sb, rootfs, process, PauseOomScoreAdj(OwnOomScoreAdj())};
-  storage::WriteFileAtomic(bundle + "/config.json", BuildSandboxSpec(in).dump(2), 0600, storage::Durability::kProcessCrash);
-
-  const OciRuntime rt = RuntimeOf(sb);
-  // Registered before create: a half-created container is deleted too.
-  rb.Add("runtime container", [this, rt, sb] {
-    if (rt.Kill(sb.id, "KILL", true)) WaitExited(sb, rt, std::chrono::seconds(5));
-    rt.Delete(sb.id);
-  });
-  MonitorSpec ms;
-  ms.conmon_path = cfg_.runtime.conmon;
-  ms.runtime_path = rt.path();
-  ms.runtime_root = rt.root();
-  ms.container_id = sb.id;
-  ms.bundle_dir = bundle;
-  ms.exit_file = ExitFile(sb.id);
-  ms.pid_file = run_dir + "/pause.pid";
-  Started started = CreateUnderMonitor(ms);
+  const std::string rootfs = sb.pause_image.empty() ? layout_.PauseRootfs() : ImageRootfs(sb.id);
+  const SandboxSpecInput in{sb, rootfs, process, PauseOomScoreAdj(OwnOomScoreAdj())};
+  const oci::Container pause = PauseOf(sb);
+  oci::CreateOptions options;  // the pause logs nothing and reads no stdin
+  options.conmon = cfg_.runtime.conmon;
+  const oci::Started started = pause.Create(BuildSandboxSpec(in), options, rb);
   sb.pause_pid = started.container_pid;
   sb.monitor_pid = started.monitor_pid;
-  rt.Start(sb.id);
+  pause.Start();
 }
 
 bool SandboxManager::PauseAlive(const Sandbox& sb) const {
   if (sb.state != SandboxState::kReady) return false;
   try {
-    return !ReadExitFile(ExitFile(sb.id)).has_value();
+    return !PauseOf(sb).Exit().has_value();
   } catch (const std::exception& e) {
     spdlog::warn("sandbox {}: exit file unreadable ({}); taking the pause process as exited", sb.id, e.what());
     return false;
@@ -202,20 +183,13 @@ runtime::v1::PodSandboxStatusResponse SandboxManager::Status(const std::string& 
   FillStatus(*sb, resp.mutable_status());
   resp.set_timestamp(NowNs());
   if (verbose) {
-    nlohmann::json info = {{"pid", sb->pause_pid},
-                           {"monitorPid", sb->monitor_pid},
-                           {"netns", sb->netns_path},
-                           {"runtimeHandler", sb->runtime_handler},
-                           {"runtimeRoot", sb->runtime_root},
-                           {"cgroupsPath", sb->cgroups_path},
-                           {"hostname", sb->hostname},
-                           {"runDir", RunDir(id)},
-                           {"pauseImage", sb->pause_image.empty() ? "builtin" : sb->pause_image}};
-    try {
-      info["runtimeSpec"] = nlohmann::json::parse(storage::ReadFile(RunDir(id) + "/bundle/config.json"));
-    } catch (const std::exception&) {
-      info["runtimeSpec"] = nullptr;  // removed or never written
-    }
+    nlohmann::json info = PauseOf(*sb).Info();
+    info.update({{"pid", sb->pause_pid},
+                 {"monitorPid", sb->monitor_pid},
+                 {"netns", sb->netns_path},
+                 {"cgroupsPath", sb->cgroups_path},
+                 {"hostname", sb->hostname},
+                 {"pauseImage", sb->pause_image.empty() ? "builtin" : sb->pause_image}});
     if (auto cached = cni_.Cached(id)) info["cniResult"] = cached->result;
     (*resp.mutable_info())["info"] = info.dump();
   }

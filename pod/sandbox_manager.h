@@ -1,16 +1,9 @@
 #pragma once
-// Pod sandbox lifecycle: run (netns, CNI, pod files, /dev/shm, pause
-// container under berth-conmon), stop, remove, status, list, and recovery of
-// every sandbox (and cleanup of orphans) when berthd starts.
-//
-// Layout:
-//   <root>/sandboxes/<id>/sandbox.json    the record (persistent)
-//   <root>/pause-rootfs/pause             the built-in pause rootfs
-//   <root>/pause-mountpoints/             top layer of pause image rootfs mounts
-//   <run_root>/sandboxes/<id>/            bundle/config.json, hosts, resolv.conf,
-//                                         hostname, shm/ (tmpfs), exit, pause.pid,
-//                                         rootfs/ (the pause image's, if configured)
-//   <run_root>/netns/<id>                 the pinned network namespace
+// Pod sandbox lifecycle: run (netns, CNI, pod files, /dev/shm, the pause
+// container), stop, remove, status, list, and recovery of every sandbox (and
+// cleanup of orphans) when berthd starts. The pause runs as an
+// oci::Container; where its files live is config::Layout's. A pod's
+// containers are not known here: pod::Pods stops and removes them first.
 
 #include <chrono>
 #include <map>
@@ -24,24 +17,14 @@
 #include "config/config.h"
 #include "cri/cri.h"
 #include "network/cni.h"
+#include "config/layout.h"
 #include "pod/keyed_locks.h"
-#include "pod/oci_runtime.h"
+#include "pod/oci/container.h"
 #include "pod/pause_process.h"
 #include "pod/sandbox.h"
+#include "storage/base/scope.h"
 
 namespace berth::pod {
-
-// What the containers of a pod need done when the pod stops or goes away.
-// Implemented by the container manager (containers issue); until it is set,
-// a sandbox has no containers to stop.
-class SandboxContainers {
- public:
-  virtual ~SandboxContainers() = default;
-  // Stops (kills) every container of the sandbox; called before its pause.
-  virtual void StopAll(const std::string& sandbox_id) = 0;
-  // Removes every container of the sandbox; called before the sandbox goes.
-  virtual void RemoveAll(const std::string& sandbox_id) = 0;
-};
 
 class SandboxManager {
  public:
@@ -56,17 +39,20 @@ class SandboxManager {
   // containers and run dirs that no record owns).
   void Recover();
 
-  void SetContainers(SandboxContainers* containers) { containers_ = containers; }
-
   // When berthd stops: releases what only berthd needs (the netns pin dir's
   // own mount, when no pod is left). Pods keep running.
   void Shutdown();
 
   std::string Run(const runtime::v1::RunPodSandboxRequest& req);
-  // Idempotent; an unknown id is fine (already reclaimed).
+  // Idempotent; an unknown id is fine (already reclaimed). Takes a full id
+  // (pod::Pods resolves prefixes and stops the containers first).
   void Stop(const std::string& id);
-  // Idempotent; an unknown id is fine (CRI).
+  // Idempotent; an unknown id is fine (CRI). The containers must be gone.
   void Remove(const std::string& id);
+  // The full id for an id or a unique prefix; nullopt when none matches.
+  std::optional<std::string> Resolve(const std::string& id_or_prefix, const std::string& field) const {
+    return store_.Resolve(id_or_prefix, field);
+  }
   // NOT_FOUND for an unknown id.
   runtime::v1::PodSandboxStatusResponse Status(const std::string& id, bool verbose);
   std::vector<runtime::v1::PodSandbox> List(const runtime::v1::PodSandboxFilter& filter);
@@ -77,18 +63,14 @@ class SandboxManager {
   // INVALID_ARGUMENT naming `field` and the ids it matches.
   std::optional<Sandbox> Find(const std::string& id_or_prefix, const std::string& field);
 
-  // Where the pod's hosts, resolv.conf, hostname and shm live.
-  std::string SandboxRunDir(const std::string& id) const { return RunDir(id); }
-
   // How long the pause process gets after SIGTERM before SIGKILL.
   void set_stop_timeout(std::chrono::milliseconds t) { stop_timeout_ = t; }
 
  private:
-  std::string RunDir(const std::string& id) const { return cfg_.run_root + "/sandboxes/" + id; }
-  std::string NetnsDir() const { return cfg_.run_root + "/netns"; }
-  std::string ExitFile(const std::string& id) const { return RunDir(id) + "/exit"; }
-  std::string ImageRootfs(const std::string& id) const { return RunDir(id) + "/rootfs"; }
-  OciRuntime RuntimeOf(const Sandbox& sb) const;
+  std::string RunDir(const std::string& id) const { return layout_.SandboxRunDir(id); }
+  std::string ImageRootfs(const std::string& id) const { return config::Layout::Rootfs(RunDir(id)); }
+  // The pause container: the runtime the pod was started with, even if the config changed since.
+  oci::Container PauseOf(const Sandbox& sb) const;
   network::Attachment AttachmentOf(const Sandbox& sb) const;
 
   // Operations on one pod are serialised, others run in parallel.
@@ -99,13 +81,10 @@ class SandboxManager {
   void ReleaseName(const std::string& key);
 
   // Mounts the pause image's rootfs (with an image) and says what pause runs.
-  PauseProcess PrepareRootfs(Sandbox& sb, const std::optional<PauseImage>& image, class Rollback& rb);
-  void StartPause(Sandbox& sb, const PauseProcess& process, class Rollback& rb);
+  PauseProcess PrepareRootfs(Sandbox& sb, const std::optional<PauseImage>& image, Rollback& rb);
+  void StartPause(Sandbox& sb, const PauseProcess& process, Rollback& rb);
   void UnmountImageRootfs(const std::string& id) const;
   void StopLocked(Sandbox sb);
-  // Signals the pause process TERM, then KILL, until its exit is recorded.
-  void StopPause(const Sandbox& sb);
-  bool WaitExited(const Sandbox& sb, const OciRuntime& rt, std::chrono::milliseconds timeout);
   bool PauseAlive(const Sandbox& sb) const;
   // The record with its state corrected when the pause process has exited.
   Sandbox Effective(Sandbox sb) const;
@@ -113,10 +92,10 @@ class SandboxManager {
   void RemoveOrphans();
 
   const config::Config& cfg_;
+  const config::Layout layout_;
   network::Cni& cni_;
   PauseImageFn pause_image_;
   SandboxStore store_;
-  SandboxContainers* containers_ = nullptr;
   std::chrono::milliseconds stop_timeout_{std::chrono::seconds(10)};
 
   KeyedLocks locks_;

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <mutex>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 #include "pod/oci_defaults.h"
 
 namespace berth::pod {

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <optional>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 
 namespace berth::pod {
 namespace {
@@ -25,7 +25,7 @@ std::optional<int> NumberOf(const std::string& upper_no_sig) {
   }
   if (upper_no_sig == "IOT") return SIGABRT;
   if (upper_no_sig == "CLD") return SIGCHLD;
-  if (upper_no_sig == "POLL") return SIGIO;
+  if (upper_no_sig == "POLL" || upper_no_sig == "IO") return SIGIO;  // glibc 2.36 names 29 POLL only
   for (const auto& [base, sign] : {std::pair{std::string("RTMIN"), 1}, std::pair{std::string("RTMAX"), -1}}) {
     if (upper_no_sig.rfind(base, 0) != 0) continue;
     const int origin = sign > 0 ? SIGRTMIN : SIGRTMAX;
@@ -39,7 +39,10 @@ std::optional<int> NumberOf(const std::string& upper_no_sig) {
   return std::nullopt;
 }
 
-std::string NameOf(int n) { return n >= SIGRTMIN ? RtName(n) : std::string("SIG") + sigabbrev_np(n); }
+std::string NameOf(int n) {
+  if (n == SIGIO) return "SIGIO";  // the name pod/signals.h promises, whatever glibc's abbreviation
+  return n >= SIGRTMIN ? RtName(n) : std::string("SIG") + sigabbrev_np(n);
+}
 
 }  // namespace
 

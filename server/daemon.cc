@@ -7,19 +7,19 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <memory>
-#include <mutex>
 #include <filesystem>
+#include <memory>
 #include <optional>
 
 #include "config/build_info.h"
-#include "network/cni.h"
-#include "pod/monitor_reaper.h"
-#include "pod/sandbox_manager.h"
+#include "config/layout.h"
 #include "image/images.h"
-#include "server/file_lock.h"
+#include "network/cni.h"
+#include "pod/oci/monitor_reaper.h"
+#include "pod/pods.h"
 #include "server/image_service.h"
 #include "server/runtime_service.h"
+#include "storage/file_lock.h"
 
 namespace berth::server {
 namespace fs = std::filesystem;
@@ -47,9 +47,9 @@ void MakeDir(const std::string& path, fs::perms perms) {
 
 // Takes the lock that makes this berthd the only one using `what`; fails
 // with a message naming the holder.
-std::optional<FileLock> Lock(const std::string& lock_path, const std::string& what) {
+std::optional<storage::FileLock> Lock(const std::string& lock_path, const std::string& what) {
   pid_t holder = 0;
-  auto lock = FileLock::TryAcquire(lock_path, &holder);
+  auto lock = storage::FileLock::TryAcquire(lock_path, &holder);
   if (!lock) {
     spdlog::critical("another berthd{} is already using {} (lock {} is held); not starting",
                      holder > 0 ? " (pid " + std::to_string(holder) + ")" : "", what, lock_path);
@@ -85,50 +85,6 @@ std::unique_ptr<grpc::Server> StartServer(const std::string& listen, const std::
   return server;
 }
 
-std::vector<std::string> LayerDirs(image::Images& images, const image::ImageRecord& rec) {
-  std::vector<std::string> dirs;
-  for (const auto& chain : rec.chain_ids) dirs.push_back(images.layers.DiffPath(storage::Digest::Parse(chain)));
-  return dirs;
-}
-
-// Images as containers need them: the record and its layer dirs.
-pod::ResolveImageFn ContainerImageResolver(image::Images& images) {
-  return [&images](const std::string& ref) {
-    pod::ContainerImage out;
-    out.record = images.store.Resolve(ref);
-    out.layer_dirs = LayerDirs(images, out.record);
-    return out;
-  };
-}
-
-// The configured pause image, pulled when the store lacks it (serialised, so
-// a burst of first pods pulls once) and pinned, so RemoveImage cannot take
-// the layers pods run from. Errors keep their code and name the config key.
-pod::PauseImageFn PauseImageResolver(const std::string& ref, image::Images& images) {
-  auto pull_mu = std::make_shared<std::mutex>();
-  return [ref, &images, pull_mu] {
-    try {
-      auto rec = images.store.Find(ref);
-      if (!rec) {
-        std::lock_guard lock(*pull_mu);
-        rec = images.store.Find(ref);
-        if (!rec) {
-          spdlog::info("pulling pause image {}", ref);
-          images.puller.Pull(ref, {});
-          rec = images.store.Resolve(ref);
-        }
-      }
-      if (!rec->pinned) {
-        rec->pinned = true;
-        rec = images.store.Add(*rec);
-      }
-      return pod::PauseImage{ref, rec->id, LayerDirs(images, *rec), rec->config_json};
-    } catch (const Error& e) {
-      throw Error(e.code(), "pause image " + ref + " (config pause.image): " + e.what());
-    }
-  };
-}
-
 void WaitForShutdownSignal() {
   sigset_t set = ShutdownSignals();
   int sig = 0;
@@ -158,11 +114,12 @@ int Serve(const config::Config& cfg) {
     return 1;
   }
 
-  std::optional<FileLock> socket_lock, root_lock;
+  const config::Layout layout(cfg);
+  std::optional<storage::FileLock> socket_lock, root_lock;
   try {
     socket_lock = Lock(socket_path + ".lock", cfg.listen);
     if (!socket_lock) return 1;
-    root_lock = Lock(cfg.root + "/berthd.lock", "root " + cfg.root);
+    root_lock = Lock(layout.RootLock(), "root " + cfg.root);
     if (!root_lock) return 1;
   } catch (const std::exception& e) {
     spdlog::critical("cannot lock: {}", e.what());
@@ -170,37 +127,27 @@ int Serve(const config::Config& cfg) {
   }
   if (!RemoveStaleSocket(socket_path)) return 1;
 
-  pod::StartMonitorReaper();  // before any monitor is started, so each re-parents to berthd
-  // CNI results are cached under <root> (not the run root): a DEL after a
-  // reboot needs what ADD returned.
-  network::Cni cni(cfg.cni.conf_dir, cfg.cni.bin_dirs, cfg.root + "/cni-cache");
-  std::optional<image::Images> image_stores;
+  pod::oci::StartMonitorReaper();  // before any monitor is started, so each re-parents to berthd
+  network::Cni cni(cfg.cni.conf_dir, cfg.cni.bin_dirs, layout.CniCache());
+  std::optional<image::Images> images;
   try {
-    image_stores.emplace(cfg);
+    images.emplace(cfg);
   } catch (const std::exception& e) {
     spdlog::critical("cannot open the image store under {}: {}", cfg.root, e.what());
     return 1;
   }
-  pod::SandboxManager sandboxes(
-      cfg, cni, cfg.pause.image.empty() ? pod::PauseImageFn{} : PauseImageResolver(cfg.pause.image, *image_stores));
+  pod::PauseImageFn pause_image;
+  if (!cfg.pause.image.empty()) pause_image = [&] { return images->ForPause(cfg.pause.image); };
+  pod::Pods pods(cfg, cni, pause_image, [&](const std::string& ref) { return images->ForContainer(ref); });
   try {
-    sandboxes.Recover();
+    pods.Recover();
   } catch (const std::exception& e) {
-    spdlog::critical("cannot recover pod sandboxes: {}", e.what());
+    spdlog::critical("cannot start: {}", e.what());
     return 1;
   }
-  pod::ContainerManager containers(cfg, sandboxes, ContainerImageResolver(*image_stores));
-  try {
-    containers.Recover();
-  } catch (const std::exception& e) {
-    spdlog::critical("cannot recover containers: {}", e.what());
-    return 1;
-  }
-  sandboxes.SetContainers(&containers);
-  RuntimeService runtime(cfg, sandboxes, containers);
-  ImageService images(cfg, *image_stores);
-  images.set_in_use([&containers](const std::string& id) { return containers.ImageInUse(id); });
-  auto server = StartServer(cfg.listen, socket_path, {&runtime, &images});
+  RuntimeService runtime(cfg, pods, cni);
+  ImageService image_service(*images, pods.containers);
+  auto server = StartServer(cfg.listen, socket_path, {&runtime, &image_service});
   if (!server) {
     spdlog::critical("cannot listen on {}", cfg.listen);
     return 1;
@@ -211,7 +158,7 @@ int Serve(const config::Config& cfg) {
   WaitForShutdownSignal();
   server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
   server->Wait();
-  sandboxes.Shutdown();
+  pods.Shutdown();
   ::unlink(socket_path.c_str());
   spdlog::info("berthd stopped");
   return 0;

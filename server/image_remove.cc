@@ -11,7 +11,7 @@ grpc::Status ImageService::RemoveImage(grpc::ServerContext*, const runtime::v1::
   return RunRpc("RemoveImage", [&] {
     const std::string& ref = req->image().image();
     if (ref.empty()) throw InvalidArgument("RemoveImage: image.image is empty");
-    auto in_use = in_use_ ? in_use_ : image::InUseFn([](const std::string&) { return std::nullopt; });
+    auto in_use = [this](const std::string& id) { return containers_.ImageInUse(id); };
     if (!images_.store.Remove(ref, in_use)) spdlog::debug("RemoveImage {}: no such image", ref);
   });
 }

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <spdlog/spdlog.h>
 
+#include "server/rpc.h"
 #include "server/runtime_service.h"
 
 namespace berth::server {
@@ -25,32 +26,36 @@ bool IsCidr(const std::string& s) {
 
 grpc::Status RuntimeService::RuntimeConfig(grpc::ServerContext*, const runtime::v1::RuntimeConfigRequest*,
                                            runtime::v1::RuntimeConfigResponse* resp) {
-  resp->mutable_linux()->set_cgroup_driver(cfg_.runtime.cgroup_manager == config::CgroupManager::kSystemd
-                                               ? runtime::v1::SYSTEMD
-                                               : runtime::v1::CGROUPFS);
-  return grpc::Status::OK;
+  return RunRpc("RuntimeConfig", [&] {
+    resp->mutable_linux()->set_cgroup_driver(cfg_.runtime.cgroup_manager == config::CgroupManager::kSystemd
+                                                 ? runtime::v1::SYSTEMD
+                                                 : runtime::v1::CGROUPFS);
+  });
 }
 
 grpc::Status RuntimeService::UpdateRuntimeConfig(grpc::ServerContext*, const runtime::v1::UpdateRuntimeConfigRequest* req,
                                                  runtime::v1::UpdateRuntimeConfigResponse*) {
-  // The pod network comes from the CNI config, which berth does not template;
-  // the CIDR is kept so Status can show what kubelet assigned to the node.
-  const std::string& cidr = req->runtime_config().network_config().pod_cidr();
-  if (cidr.empty()) return grpc::Status::OK;
-  // kubelet may pass a comma-separated dual-stack pair.
-  size_t start = 0;
-  while (start <= cidr.size()) {
-    size_t comma = cidr.find(',', start);
-    std::string one = cidr.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!IsCidr(one))
-      return {grpc::StatusCode::INVALID_ARGUMENT, "UpdateRuntimeConfig: pod_cidr '" + cidr + "' is not a CIDR list"};
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  std::lock_guard lock(mu_);
-  if (pod_cidr_ != cidr) spdlog::info("pod CIDR set to {}", cidr);
-  pod_cidr_ = cidr;
-  return grpc::Status::OK;
+  return RunRpc("UpdateRuntimeConfig", [&] {
+    // The pod network comes from the CNI config, which berth does not template;
+    // the CIDR is kept so Status can show what kubelet assigned to the node.
+    const std::string& cidr = req->runtime_config().network_config().pod_cidr();
+    if (cidr.empty()) return;
+    // kubelet may pass a comma-separated dual-stack pair.
+    size_t start = 0;
+    while (start <= cidr.size()) {
+      size_t comma = cidr.find(',', start);
+      std::string one = cidr.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!IsCidr(one)) {
+        throw InvalidArgument("UpdateRuntimeConfig: runtime_config.network_config.pod_cidr " + Quoted(cidr) +
+                              " is not a CIDR list");
+      }
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    std::lock_guard lock(mu_);
+    if (pod_cidr_ != cidr) spdlog::info("pod CIDR set to {}", cidr);
+    pod_cidr_ = cidr;
+  });
 }
 
 std::string RuntimeService::pod_cidr() const {

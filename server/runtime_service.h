@@ -6,9 +6,9 @@
 #include <string>
 
 #include "config/config.h"
-#include "cri/cri.h"
-#include "pod/container_manager.h"
-#include "pod/sandbox_manager.h"
+#include "cri/cri_grpc.h"
+#include "network/cni.h"
+#include "pod/pods.h"
 #include "server/unimplemented.h"
 
 // Container RPCs, each in its own file (container_create.cc, exec_sync.cc, ...).
@@ -20,8 +20,8 @@ namespace berth::server {
 
 class RuntimeService final : public runtime::v1::RuntimeService::Service {
  public:
-  RuntimeService(const config::Config& cfg, pod::SandboxManager& sandboxes, pod::ContainerManager& containers)
-      : cfg_(cfg), sandboxes_(sandboxes), containers_(containers) {}
+  RuntimeService(const config::Config& cfg, pod::Pods& pods, network::Cni& cni)
+      : cfg_(cfg), pods_(pods), sandboxes_(pods.sandboxes), containers_(pods.containers), cni_(cni) {}
 
   grpc::Status Version(grpc::ServerContext* ctx, const runtime::v1::VersionRequest* req,
                        runtime::v1::VersionResponse* resp) override;
@@ -52,9 +52,12 @@ class RuntimeService final : public runtime::v1::RuntimeService::Service {
   std::string pod_cidr() const;
 
  private:
+  void FillStatus(const runtime::v1::StatusRequest& req, runtime::v1::StatusResponse* resp);
   const config::Config& cfg_;
+  pod::Pods& pods_;
   pod::SandboxManager& sandboxes_;
   pod::ContainerManager& containers_;
+  network::Cni& cni_;  // Status reads its cached discovery of the default network
   mutable std::mutex mu_;
   std::string pod_cidr_;
 };

@@ -7,7 +7,7 @@ namespace berth::server {
 
 grpc::Status RuntimeService::RemovePodSandbox(grpc::ServerContext*, const runtime::v1::RemovePodSandboxRequest* req,
                                               runtime::v1::RemovePodSandboxResponse*) {
-  return RunRpc("RemovePodSandbox", [&] { sandboxes_.Remove(req->pod_sandbox_id()); });
+  return RunRpc("RemovePodSandbox", [&] { pods_.RemoveSandbox(req->pod_sandbox_id()); });
 }
 
 }  // namespace berth::server

@@ -6,7 +6,7 @@ namespace berth::server {
 
 grpc::Status RuntimeService::StopPodSandbox(grpc::ServerContext*, const runtime::v1::StopPodSandboxRequest* req,
                                             runtime::v1::StopPodSandboxResponse*) {
-  return RunRpc("StopPodSandbox", [&] { sandboxes_.Stop(req->pod_sandbox_id()); });
+  return RunRpc("StopPodSandbox", [&] { pods_.StopSandbox(req->pod_sandbox_id()); });
 }
 
 }  // namespace berth::server

@@ -5,7 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
-#include "network/cni_config.h"
+#include "server/rpc.h"
 #include "server/runtime_service.h"
 
 namespace berth::server {
@@ -46,9 +46,13 @@ nlohmann::json YamlToJson(const YAML::Node& n) {
 
 grpc::Status RuntimeService::Status(grpc::ServerContext*, const runtime::v1::StatusRequest* req,
                                     runtime::v1::StatusResponse* resp) {
+  return RunRpc("Status", [&] { FillStatus(*req, resp); });
+}
+
+void RuntimeService::FillStatus(const runtime::v1::StatusRequest& req, runtime::v1::StatusResponse* resp) {
   auto* st = resp->mutable_status();
   AddCondition(st, "RuntimeReady", true, "", "");
-  const network::CniDiscovery cni = network::FindDefaultNetwork(cfg_.cni.conf_dir);
+  const network::CniDiscovery cni = cni_.Discover();
   if (cni.network) {
     AddCondition(st, "NetworkReady", true, "", "");
   } else {
@@ -60,7 +64,7 @@ grpc::Status RuntimeService::Status(grpc::ServerContext*, const runtime::v1::Sta
   for (const auto& [name, h] : cfg_.runtime.handlers) resp->add_runtime_handlers()->set_name(name);
   resp->mutable_features();
 
-  if (req->verbose()) {
+  if (req.verbose()) {
     auto& info = *resp->mutable_info();
     info["config"] = YamlToJson(YAML::Load(config::ToYaml(cfg_))).dump();
     nlohmann::json net = {{"confDir", cfg_.cni.conf_dir}, {"binDirs", cfg_.cni.bin_dirs}, {"podCIDR", pod_cidr()}};
@@ -73,7 +77,6 @@ grpc::Status RuntimeService::Status(grpc::ServerContext*, const runtime::v1::Sta
     if (!cni.skipped.empty()) net["skipped"] = cni.skipped;
     info["network"] = net.dump();
   }
-  return grpc::Status::OK;
 }
 
 }  // namespace berth::server

@@ -5,13 +5,13 @@
 #include <string>
 
 #include "server/image_service.h"
+#include "server/rpc.h"
 #include "server/runtime_service.h"
 
 namespace berth::server {
 
 grpc::Status Unimplemented(std::string_view rpc) {
-  spdlog::debug("rpc {}: not implemented", rpc);
-  return {grpc::StatusCode::UNIMPLEMENTED, "berth does not implement " + std::string(rpc) + " yet"};
+  return RunRpc(rpc, [rpc] { throw berth::Unimplemented("berth does not implement " + std::string(rpc) + " yet"); });
 }
 
 #define BERTH_DEFINE_UNARY(Svc, Rpc)                                                                        \

@@ -6,16 +6,17 @@
 
 #include <filesystem>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
+#include "storage/base/unique_fd.h"
 
 namespace berth::storage {
 namespace fs = std::filesystem;
 
-BlobStore::BlobStore(std::string root)
-    : root_(std::move(root)),
-      blobs_dir_(root_ + "/blobs/sha256"),
-      ingest_dir_(root_ + "/blobs/ingest"),
-      trash_dir_(root_ + "/blobs/trash") {
+BlobStore::BlobStore(std::string dir)
+    : dir_(std::move(dir)),
+      blobs_dir_(dir_ + "/sha256"),
+      ingest_dir_(dir_ + "/ingest"),
+      trash_dir_(dir_ + "/trash") {
   MakeDirs(blobs_dir_, 0700);
   MakeDirs(ingest_dir_, 0700);
   MakeDirs(trash_dir_, 0700);

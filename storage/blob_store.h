@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/base/unique_fd.h"
 #include "storage/digest.h"
 #include "storage/fs.h"
 
@@ -51,8 +52,8 @@ class BlobStore {
     bool committed_ = false;
   };
 
-  // Creates <root>/blobs/sha256 and <root>/blobs/ingest as needed.
-  explicit BlobStore(std::string root);
+  // Creates <dir>/sha256, <dir>/ingest and <dir>/trash as needed.
+  explicit BlobStore(std::string dir);
 
   bool Has(const Digest& d) const;
   // Path of the blob file (whether or not it exists).
@@ -83,10 +84,10 @@ class BlobStore {
   // Every stored blob.
   std::vector<Digest> List() const;
 
-  const std::string& root() const { return root_; }
+  const std::string& dir() const { return dir_; }
 
  private:
-  std::string root_;
+  std::string dir_;
   std::string blobs_dir_;   // <root>/blobs/sha256
   std::string ingest_dir_;  // <root>/blobs/ingest
   std::string trash_dir_;   // <root>/blobs/trash

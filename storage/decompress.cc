@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 
 namespace berth::storage {
 

@@ -1,6 +1,6 @@
 #include "storage/digest.h"
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 
 namespace berth::storage {
 

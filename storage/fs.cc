@@ -6,15 +6,11 @@
 
 #include <filesystem>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
+#include "storage/base/unique_fd.h"
 
 namespace berth::storage {
 namespace fs = std::filesystem;
-
-void UniqueFd::reset(int fd) {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-}
 
 void SyncDir(const std::string& dir) {
   UniqueFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -46,12 +42,18 @@ void WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode
   if (sync) SyncDir(dir.empty() ? "." : dir);
 }
 
+std::optional<std::string> ReadFileIfExists(const std::string& path) {
+  try {
+    return ReadFile(path);
+  } catch (const Error& e) {
+    if (e.missing()) return std::nullopt;
+    throw;
+  }
+}
+
 std::string ReadFile(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    if (errno == ENOENT) throw NotFound(path + " does not exist");
-    throw SysError("open " + path);
-  }
+  if (!fd) throw SysError("open " + path);
   std::string out;
   char buf[65536];
   for (;;) {
@@ -61,6 +63,19 @@ std::string ReadFile(const std::string& path) {
     if (n == 0) return out;
     out.append(buf, static_cast<size_t>(n));
   }
+}
+
+void RemoveAll(const std::string& path) {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+  if (ec) throw SysError("remove " + path, ec.value());
+}
+
+std::vector<std::string> DirEntries(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) out.push_back(e.path().filename().string());
+  return out;
 }
 
 void MakeDirs(const std::string& path, mode_t mode) {

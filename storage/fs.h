@@ -1,38 +1,16 @@
 #pragma once
-// File-system primitives shared by every library: an owning fd and atomic
+// File primitives shared by every library: reads and atomic
 // file writes (write, fsync, rename, fsync dir), so a state file is always
 // either the old or the new version, whenever berthd is killed.
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
+#include <vector>
 
 namespace berth::storage {
-
-// Owns a file descriptor; closes it once.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    if (this != &o) reset(std::exchange(o.fd_, -1));
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { reset(); }
-
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd = -1);
-
- private:
-  int fd_ = -1;
-};
 
 // How long a written file must survive: a power loss (records under the
 // root: fsync of file and dir), or only a crash of berthd (files under the
@@ -46,11 +24,21 @@ enum class Durability { kPowerLoss, kProcessCrash };
 void WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode = 0644,
                      Durability durability = Durability::kPowerLoss);
 
-// The whole file; throws berth::Error NOT_FOUND if it does not exist.
+// The whole file; throws berth::Error with the errno (missing() when it
+// does not exist: what that means is the caller's to say).
 std::string ReadFile(const std::string& path);
+// The same, or nullopt when the file does not exist.
+std::optional<std::string> ReadFileIfExists(const std::string& path);
 
 // mkdir -p with `mode` for the dirs it creates; throws berth::Error.
 void MakeDirs(const std::string& path, mode_t mode = 0755);
+
+// rm -rf, fine when `path` does not exist; throws berth::Error naming the
+// path and the errno.
+void RemoveAll(const std::string& path);
+
+// Names in `dir` (none if it does not exist).
+std::vector<std::string> DirEntries(const std::string& dir);
 
 // fsync of a directory, so a rename or unlink in it is durable.
 void SyncDir(const std::string& dir);

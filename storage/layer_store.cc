@@ -9,8 +9,11 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
+#include "storage/base/scope.h"
+#include "storage/base/unique_fd.h"
 #include "storage/fs.h"
+#include "storage/disk_usage.h"
 #include "storage/layer_unpack.h"
 
 namespace berth::storage {
@@ -18,25 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kMeta = "layer.json";
-
-// A temp dir removed on scope exit unless released.
-class TempDir {
- public:
-  explicit TempDir(std::string path) : path_(std::move(path)) {}
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    if (path_.empty()) return;
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-    if (ec) spdlog::warn("remove temp layer dir {}: {}", path_, ec.message());
-  }
-  const std::string& path() const { return path_; }
-  void release() { path_.clear(); }
-
- private:
-  std::string path_;
-};
 
 std::string ToJson(const LayerInfo& l) {
   nlohmann::json j{{"chain_id", l.chain_id.String()},
@@ -77,7 +61,7 @@ Digest ChainID(const std::optional<Digest>& parent, const Digest& diff_id) {
   return Digest::Parse(Sha256Of(parent->String() + " " + diff_id.String()));
 }
 
-LayerStore::LayerStore(std::string root) : layers_dir_(std::move(root) + "/layers") { MakeDirs(layers_dir_, 0700); }
+LayerStore::LayerStore(std::string dir) : layers_dir_(std::move(dir)) { MakeDirs(layers_dir_, 0700); }
 
 std::string LayerStore::DiffPath(const Digest& chain_id) const { return layers_dir_ + "/" + chain_id.hex + "/diff"; }
 
@@ -88,14 +72,9 @@ bool LayerStore::Has(const Digest& chain_id) const {
 
 LayerInfo LayerStore::Get(const Digest& chain_id) const {
   const std::string path = layers_dir_ + "/" + chain_id.hex + "/" + kMeta;
-  std::string text;
-  try {
-    text = ReadFile(path);
-  } catch (const Error& e) {
-    if (e.code() == grpc::StatusCode::NOT_FOUND) throw NotFound("layer " + chain_id.String() + " not found");
-    throw;
-  }
-  return FromJson(text, path);
+  auto text = ReadFileIfExists(path);
+  if (!text) throw NotFound("layer " + chain_id.String() + " not found");
+  return FromJson(*text, path);
 }
 
 LayerInfo LayerStore::Unpack(const std::string& blob_path, const Digest& diff_id, const std::optional<Digest>& parent) {
@@ -134,8 +113,10 @@ LayerInfo LayerStore::UnpackNew(const std::string& blob_path, const Digest& diff
                                 const std::optional<Digest>& parent, const Digest& chain) {
   std::string tmpl = layers_dir_ + "/.tmp-" + chain.hex + "-XXXXXX";
   if (::mkdtemp(tmpl.data()) == nullptr) throw SysError("mkdtemp for layer " + chain.String());
-  TempDir tmp(tmpl);
-  const std::string diff = tmp.path() + "/diff";
+  const std::string tmp = tmpl;
+  Rollback rb("unpack layer " + chain.String());
+  rb.Add("temp layer dir " + tmp, [tmp] { RemoveAll(tmp); });
+  const std::string diff = tmp + "/diff";
   if (::mkdir(diff.c_str(), 0755) != 0) throw SysError("mkdir " + diff);
   UnpackResult r = UnpackLayer(blob_path, diff);
   if (r.diff_id != diff_id) {
@@ -143,16 +124,16 @@ LayerInfo LayerStore::UnpackNew(const std::string& blob_path, const Digest& diff
                              " does not match the image's diff_id " + diff_id.String());
   }
   LayerInfo info{chain, diff_id, parent, r.uncompressed_size};
-  WriteFileAtomic(tmp.path() + "/" + kMeta, ToJson(info));
-  SyncFs(tmp.path());
+  WriteFileAtomic(tmp + "/" + kMeta, ToJson(info));
+  SyncFs(tmp);
   const std::string final_dir = layers_dir_ + "/" + chain.hex;
-  if (::rename(tmp.path().c_str(), final_dir.c_str()) != 0) {
+  if (::rename(tmp.c_str(), final_dir.c_str()) != 0) {
     // Only a leftover dir without layer.json can be in the way (Has was false).
-    if (errno != EEXIST && errno != ENOTEMPTY) throw SysError("rename " + tmp.path() + " to " + final_dir);
+    if (errno != EEXIST && errno != ENOTEMPTY) throw SysError("rename " + tmp + " to " + final_dir);
     RemoveDir(final_dir);
-    if (::rename(tmp.path().c_str(), final_dir.c_str()) != 0) throw SysError("rename " + tmp.path() + " to " + final_dir);
+    if (::rename(tmp.c_str(), final_dir.c_str()) != 0) throw SysError("rename " + tmp + " to " + final_dir);
   }
-  tmp.release();
+  rb.Commit();
   SyncDir(layers_dir_);
   return info;
 }
@@ -231,26 +212,6 @@ void LayerStore::CleanPartial() {
   if (ec) throw SysError("list " + layers_dir_, ec.value());
 }
 
-LayerStore::Usage LayerStore::DiskUsage() const {
-  Usage usage;
-  std::set<std::pair<dev_t, ino_t>> seen;  // hard-linked inodes, counted once
-  auto count = [&](const std::string& path) {
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) return;  // removed while walking
-    if (st.st_nlink > 1 && !seen.emplace(st.st_dev, st.st_ino).second) return;
-    usage.inodes++;
-    usage.bytes += static_cast<uint64_t>(st.st_blocks) * 512;
-  };
-  count(layers_dir_);
-  std::error_code ec;
-  fs::recursive_directory_iterator it(layers_dir_, fs::directory_options::skip_permission_denied, ec);
-  if (ec) throw SysError("walk " + layers_dir_, ec.value());
-  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
-    count(it->path().string());
-  }
-  if (ec && ec != std::errc::no_such_file_or_directory) throw SysError("walk " + layers_dir_, ec.value());
-  return usage;
-}
+LayerStore::Usage LayerStore::DiskUsage() const { return DirUsage(layers_dir_); }
 
 }  // namespace berth::storage

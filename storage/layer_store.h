@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/disk_usage.h"
 #include "storage/digest.h"
 
 namespace berth::storage {
@@ -29,8 +30,8 @@ Digest ChainID(const std::optional<Digest>& parent, const Digest& diff_id);
 
 class LayerStore {
  public:
-  // Creates <root>/layers as needed.
-  explicit LayerStore(std::string root);
+  // Creates `dir` as needed.
+  explicit LayerStore(std::string dir);
 
   // Unpacks the (compressed) layer blob on top of `parent` (which must be
   // stored: FAILED_PRECONDITION otherwise). Verifies the diff_id
@@ -57,11 +58,8 @@ class LayerStore {
   // Removes temp dirs of unpacks or removals interrupted by a crash (call at start).
   void CleanPartial();
 
-  struct Usage {
-    uint64_t bytes = 0;   // st_blocks * 512 of every inode, hard links counted once
-    uint64_t inodes = 0;
-  };
-  // Walks <root>/layers with lstat (symlinks not followed).
+  using Usage = storage::DiskUsage;
+  // The layer dir's tree (storage::DirUsage).
   Usage DiskUsage() const;
 
   const std::string& dir() const { return layers_dir_; }

@@ -15,7 +15,8 @@
 #include <memory>
 #include <vector>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
+#include "storage/base/unique_fd.h"
 #include "storage/decompress.h"
 #include "storage/fs.h"
 

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 #include "storage/fs.h"
 
 namespace berth::storage {

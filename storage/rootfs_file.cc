@@ -2,10 +2,12 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
+#include "storage/base/unique_fd.h"
 #include "storage/fs.h"
 
 namespace berth::storage {
@@ -14,13 +16,17 @@ std::string ReadInRoot(const std::string& root, const std::string& rel, size_t m
   UniqueFd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!dir) throw SysError("open rootfs " + root);
   open_how how{};
-  how.flags = O_RDONLY | O_CLOEXEC;
+  // O_NONBLOCK: a FIFO (an image layer may hold one) must not wait for a writer.
+  how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, dir.get(), rel.c_str(), &how, sizeof how)));
   if (!fd) {
     if (errno == ENOENT || errno == ENOTDIR) return "";
     throw SysError("open " + rel + " in rootfs " + root);
   }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw SysError("fstat " + rel + " in rootfs " + root);
+  if (!S_ISREG(st.st_mode)) throw InvalidArgument("read " + rel + " in rootfs " + root + ": not a regular file");
   std::string out;
   char buf[16384];
   for (;;) {

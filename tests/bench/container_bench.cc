@@ -7,7 +7,7 @@
 #include <system_error>
 #include <vector>
 
-#include "cri/cri.h"
+#include "cri/cri_grpc.h"
 
 namespace berth::bench {
 namespace {

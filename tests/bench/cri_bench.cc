@@ -25,7 +25,7 @@
 #include <string>
 #include <string_view>
 
-#include "cri/cri.h"
+#include "cri/cri_grpc.h"
 #include "tests/bench/container_bench.h"
 #include "tests/bench/pod_bench.h"
 

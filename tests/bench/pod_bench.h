@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "cri/cri.h"
+#include "cri/cri_grpc.h"
 
 namespace berth::bench {
 

@@ -8,7 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "cri/cri.h"
+#include "config/layout.h"
+#include "cri/cri_grpc.h"
 #include "tests/support/temp_dir.h"
 
 namespace berth::testing {
@@ -44,6 +45,8 @@ class Berthd {
   std::string socket_path() const { return dir_ / "berth.sock"; }
   std::string endpoint() const { return "unix://" + socket_path(); }
   const TempDir& dir() const { return dir_; }
+  // Where this berthd keeps what (its root and run root under dir()).
+  config::Layout layout() const { return {dir() / "root", dir() / "run"}; }
   std::string log() const;
   // The berthd command line this harness uses (without the binary).
   std::vector<std::string> args() const;

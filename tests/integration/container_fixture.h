@@ -108,6 +108,7 @@ class ContainerFixture : public ::testing::Test {
   std::string Image() const { return reg_->host() + "/test/busybox:amd64"; }
   std::string run_root() const { return berthd_->dir() / "run"; }
   std::string root() const { return berthd_->dir() / "root"; }
+  config::Layout layout() const { return berthd_->layout(); }
   std::string logs() const { return work_ / "logs"; }
 
   runtime::v1::RunPodSandboxRequest PodRequest(const std::string& name) const {
@@ -156,11 +157,11 @@ class ContainerFixture : public ::testing::Test {
   // Nothing of the pod: records, run dirs, netns pins, mounts.
   void ExpectNoPodLeft() {
     EXPECT_TRUE(ListPods().empty());
-    for (const std::string& dir : {root() + "/sandboxes", run_root() + "/sandboxes", run_root() + "/netns"}) {
+    for (const std::string& dir : {layout().SandboxRecords(), layout().SandboxRunDirs(), layout().NetnsDir()}) {
       if (!fs::exists(dir)) continue;
       EXPECT_TRUE(fs::is_empty(dir)) << dir << " is not empty";
     }
-    EXPECT_FALSE(MountTableMentions(run_root() + "/sandboxes/")) << Slurp("/proc/self/mountinfo");
+    EXPECT_FALSE(MountTableMentions(layout().SandboxRunDirs() + "/")) << Slurp("/proc/self/mountinfo");
   }
 
   runtime::v1::CreateContainerRequest CtrRequest(const std::string& pod, const std::string& name,
@@ -263,8 +264,8 @@ class ContainerFixture : public ::testing::Test {
   // Nothing of the container in the mount table, the run and root dirs or the cgroup tree.
   void ExpectNothingLeft(const std::string& id) {
     EXPECT_FALSE(MountTableMentions(id)) << Slurp("/proc/self/mountinfo");
-    EXPECT_FALSE(fs::exists(run_root() + "/containers/" + id));
-    EXPECT_FALSE(fs::exists(root() + "/containers/" + id));
+    EXPECT_FALSE(fs::exists(layout().ContainerRunDir(id)));
+    EXPECT_FALSE(fs::exists(layout().ContainerDir(id)));
     EXPECT_FALSE(fs::exists(CgroupDir("memory", id)));
     EXPECT_FALSE(fs::exists(CgroupDir("pids", id)));
   }

@@ -190,7 +190,7 @@ TEST_F(KubeletPathTest, UserNamespaceRequestsAreRefusedAndLeaveNothing) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
   EXPECT_NE(st.error_message().find("userns_options"), std::string::npos) << st.error_message();
   EXPECT_TRUE(List().empty());
-  EXPECT_TRUE(fs::is_empty(root() + "/containers"));
+  EXPECT_TRUE(fs::is_empty(layout().ContainerRecords()));
 
   runtime::v1::StatusResponse status;
   ASSERT_TRUE(berthd_->runtime().Status(Ctx().get(), {}, &status).ok());

@@ -1,6 +1,6 @@
 // berth-conmon under real runc: CreateUnderMonitor, the container's parent,
 // exit files, a failed create, berthd being killed, and the CRI log.
-#include "pod/monitor.h"
+#include "pod/oci/monitor.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -17,10 +17,10 @@
 #include <sstream>
 #include <thread>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 #include "tests/support/temp_dir.h"
 
-namespace berth::pod {
+namespace berth::pod::oci {
 namespace {
 
 namespace fs = std::filesystem;
@@ -221,7 +221,7 @@ TEST_F(MonitorTest, FailedCreateThrowsRuntimeErrorAndLeavesNothing) {
     CreateUnderMonitor(spec);
     FAIL() << "create of a missing bundle succeeded";
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), grpc::StatusCode::INTERNAL);
+    EXPECT_EQ(e.code(), Code::kInternal);
     const std::string msg = e.what();
     EXPECT_NE(msg.find(id_), std::string::npos) << msg;
     EXPECT_NE(msg.find("runc create failed"), std::string::npos) << "runc's own message: " << msg;
@@ -253,7 +253,7 @@ TEST_F(MonitorTest, RejectsWhatItCannotRun) {
     CreateUnderMonitor(spec);
     FAIL() << "ran a missing conmon";
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(e.code(), Code::kFailedPrecondition);
     EXPECT_NE(std::string(e.what()).find("no-conmon"), std::string::npos) << e.what();
   }
 }
@@ -417,4 +417,4 @@ TEST(MonitorExitFile, ParsesAndRejects) {
 }
 
 }  // namespace
-}  // namespace berth::pod
+}  // namespace berth::pod::oci

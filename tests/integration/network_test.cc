@@ -13,7 +13,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 #include "network/cni.h"
 #include "network/netns.h"
 #include "tests/support/temp_dir.h"
@@ -139,7 +139,7 @@ TEST(PinnedNetns, CreateBringsLoopbackUpAndRemoveLeavesNothing) {
       PinnedNetns::Create(env.pins(), "pod1");
       ADD_FAILURE() << "a second Create of the same pin must fail";
     } catch (const Error& e) {
-      EXPECT_EQ(e.code(), grpc::StatusCode::ALREADY_EXISTS) << e.what();
+      EXPECT_EQ(e.code(), Code::kAlreadyExists) << e.what();
     }
     EXPECT_TRUE(PinnedNetns::IsPinned(path)) << "the failed Create must not remove the existing pin";
   }  // RAII: not released, so removed
@@ -211,7 +211,7 @@ TEST(Network, TwoPodsOnABridgeGetIpsPingAndTearDown) {
     cni.Check(a);
     ADD_FAILURE() << "Check after Teardown must fail";
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), grpc::StatusCode::FAILED_PRECONDITION) << e.what();
+    EXPECT_EQ(e.code(), Code::kFailedPrecondition) << e.what();
   }
 
   cni.Teardown(b);
@@ -239,7 +239,7 @@ TEST(Network, FailingPluginRollsBackAndReportsItsError) {
     cni.Setup(env.Pod(ns, "ffff0001"));
     ADD_FAILURE() << "Setup must fail";
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), grpc::StatusCode::INTERNAL);
+    EXPECT_EQ(e.code(), Code::kInternal);
     EXPECT_NE(std::string(e.what()).find("failplug refuses: by design (CNI error code 7)"), std::string::npos) << e.what();
   }
   EXPECT_TRUE(env.AllocatedIps().empty()) << "the bridge's IP must be released by the rollback DEL";
@@ -277,7 +277,7 @@ TEST(Network, PluginTimeoutKillsItAndSaysSo) {
     cni.Setup(env.Pod(ns, "hhhh0001"));
     ADD_FAILURE() << "Setup must fail";
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), grpc::StatusCode::DEADLINE_EXCEEDED) << e.what();
+    EXPECT_EQ(e.code(), Code::kDeadlineExceeded) << e.what();
     EXPECT_NE(std::string(e.what()).find("hang ADD did not finish"), std::string::npos) << e.what();
   }
   std::ifstream pidf(env.bin_dir() + "/hang.pid");
@@ -296,7 +296,7 @@ TEST(Network, NoConfigIsFailedPrecondition) {
     cni.Setup(a);
     ADD_FAILURE() << "Setup must fail";
   } catch (const Error& e) {
-    EXPECT_EQ(e.code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(e.code(), Code::kFailedPrecondition);
     EXPECT_EQ(std::string(e.what()), "no CNI network config found in " + (tmp / "empty"));
   }
   EXPECT_NO_THROW(cni.Teardown(a));  // nothing to undo

@@ -41,7 +41,7 @@ class PauseImageTest : public SandboxTest {
                 "images:\n  registries:\n    \"" + reg_->host() + "\": {insecure: true}\n");
   }
 
-  std::string RootfsMount(const std::string& id) { return run_root() + "/sandboxes/" + id + "/rootfs"; }
+  std::string RootfsMount(const std::string& id) { return config::Layout::Rootfs(layout().SandboxRunDir(id)); }
 
   static TempDir* layout_;
   static TestRegistry* reg_;
@@ -116,14 +116,14 @@ TEST_F(PauseImageTest, AnUnpullableImageFailsTheRunNamingItAndLeaksNothing) {
   EXPECT_NE(st.error_message().find("pause.image"), std::string::npos) << st.error_message();
   EXPECT_NE(st.error_message().find(ref), std::string::npos) << st.error_message();
   EXPECT_TRUE(List().empty());
-  EXPECT_TRUE(fs::is_empty(run_root() + "/netns"));
-  EXPECT_TRUE(fs::is_empty(run_root() + "/sandboxes"));
+  EXPECT_TRUE(fs::is_empty(layout().NetnsDir()));
+  EXPECT_TRUE(fs::is_empty(layout().SandboxRunDirs()));
   if (fs::exists(ipam_dir() + "/" + net_name())) {
     for (const auto& e : fs::directory_iterator(ipam_dir() + "/" + net_name())) {
       EXPECT_FALSE(e.path().filename().string().starts_with(subnet_prefix_)) << e.path() << " is allocated";
     }
   }
-  EXPECT_EQ(Slurp("/proc/self/mountinfo").find(run_root() + "/sandboxes/"), std::string::npos);
+  EXPECT_EQ(Slurp("/proc/self/mountinfo").find(layout().SandboxRunDirs() + "/"), std::string::npos);
 }
 
 }  // namespace

@@ -68,7 +68,7 @@ inline void TearDownBerthd(std::unique_ptr<Berthd>& d, const std::string& bridge
     d->RemoveAllPods();
     d->Stop();
   }
-  if (d) ::umount2((std::string(d->dir() / "run") + "/netns").c_str(), MNT_DETACH);
+  if (d) ::umount2(d->layout().NetnsDir().c_str(), MNT_DETACH);
   d.reset();
   if (!bridge.empty()) Sh("ip link del " + bridge);
 }

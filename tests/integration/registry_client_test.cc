@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "cri/error.h"
+#include "storage/base/error.h"
 #include "image/manifest.h"
 #include "tests/support/registry.h"
 
@@ -39,13 +39,13 @@ std::string LayoutBlob(const std::string& digest) {
 }
 
 // The error `f` throws (code OK and empty message if none).
-std::pair<grpc::StatusCode, std::string> ErrorOf(const std::function<void()>& f) {
+std::pair<std::optional<Code>, std::string> ErrorOf(const std::function<void()>& f) {
   try {
     f();
   } catch (const Error& e) {
     return {e.code(), e.what()};
   }
-  return {grpc::StatusCode::OK, ""};
+  return {std::nullopt, ""};
 }
 
 bool Contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
@@ -135,29 +135,29 @@ TEST_F(PlainRegistry, WrongSizeIsDataLoss) {
   auto [code, msg] = ErrorOf([&] {
     client.FetchBlob(Ref("amd64"), m.config.digest, [](std::string_view) {}, {}, m.config.size - 1);
   });
-  EXPECT_EQ(code, grpc::StatusCode::DATA_LOSS) << msg;
+  EXPECT_EQ(code, Code::kDataLoss) << msg;
 }
 
 TEST_F(PlainRegistry, MissingManifestAndBlobAreNotFound) {
   RegistryClient client = Client();
   auto [code, msg] = ErrorOf([&] { client.GetManifest(Ref("no-such-tag")); });
-  EXPECT_EQ(code, grpc::StatusCode::NOT_FOUND) << msg;
+  EXPECT_EQ(code, Code::kNotFound) << msg;
   EXPECT_TRUE(Contains(msg, registry_->host() + "/test/busybox:no-such-tag")) << msg;
 
   std::tie(code, msg) = ErrorOf([&] { client.GetManifest(ParseReference(registry_->host() + "/nothing/here")); });
-  EXPECT_EQ(code, grpc::StatusCode::NOT_FOUND) << msg;
+  EXPECT_EQ(code, Code::kNotFound) << msg;
   EXPECT_TRUE(Contains(msg, "nothing/here")) << msg;
 
   std::string absent = "sha256:" + std::string(64, '0');
   std::tie(code, msg) = ErrorOf([&] { client.FetchBlob(Ref("amd64"), absent, [](std::string_view) {}); });
-  EXPECT_EQ(code, grpc::StatusCode::NOT_FOUND) << msg;
+  EXPECT_EQ(code, Code::kNotFound) << msg;
   EXPECT_TRUE(Contains(msg, absent)) << msg;
 }
 
 TEST_F(PlainRegistry, PlainHttpNeedsTheRegistryMarkedInsecure) {
   RegistryClient client(FastOptions({}));
   auto [code, msg] = ErrorOf([&] { client.GetManifest(Ref("amd64")); });
-  EXPECT_EQ(code, grpc::StatusCode::UNAVAILABLE) << msg;
+  EXPECT_EQ(code, Code::kUnavailable) << msg;
   EXPECT_TRUE(Contains(msg, registry_->host())) << msg;
 }
 
@@ -191,7 +191,7 @@ TEST_F(PlainRegistry, FailingMirrorsFallThroughInOrder) {
 
   // When every endpoint fails, the error is the registry's and names the mirrors' failures.
   auto [code, msg] = ErrorOf([&] { client.GetManifest(Ref("no-such-tag")); });
-  EXPECT_EQ(code, grpc::StatusCode::NOT_FOUND) << msg;
+  EXPECT_EQ(code, Code::kNotFound) << msg;
   EXPECT_TRUE(Contains(msg, dead)) << msg;
   EXPECT_TRUE(Contains(msg, empty.host())) << msg;
 }
@@ -206,7 +206,7 @@ TEST(TlsRegistry, TrustedThroughTheConfiguredCaOnly) {
 
   RegistryClient without_ca(FastOptions({}));
   auto [code, msg] = ErrorOf([&] { without_ca.GetManifest(ref); });
-  EXPECT_EQ(code, grpc::StatusCode::UNAVAILABLE) << msg;
+  EXPECT_EQ(code, Code::kUnavailable) << msg;
   EXPECT_TRUE(Contains(msg, "certificate")) << msg;
   EXPECT_TRUE(Contains(msg, registry.host())) << msg;
 
@@ -216,7 +216,7 @@ TEST(TlsRegistry, TrustedThroughTheConfiguredCaOnly) {
 
   RegistryClient missing_ca(FastOptions({{registry.host(), {.mirrors = {}, .insecure = false, .ca_files = {"/nonexistent/ca.pem"}}}}));
   std::tie(code, msg) = ErrorOf([&] { missing_ca.GetManifest(ref); });
-  EXPECT_EQ(code, grpc::StatusCode::FAILED_PRECONDITION) << msg;
+  EXPECT_EQ(code, Code::kFailedPrecondition) << msg;
   EXPECT_TRUE(Contains(msg, "/nonexistent/ca.pem")) << msg;
 }
 
@@ -239,19 +239,19 @@ TEST(AuthRegistry, BasicAuthAcceptsRightCredentialsOnly) {
   EXPECT_EQ(client.GetManifest(ref, auth_field).digest, m.digest);
 
   auto [code, msg] = ErrorOf([&] { client.GetManifest(ref, {.username = "alice", .password = "wrong"}); });
-  EXPECT_EQ(code, grpc::StatusCode::UNAUTHENTICATED) << msg;
+  EXPECT_EQ(code, Code::kUnauthenticated) << msg;
   EXPECT_TRUE(Contains(msg, registry.host())) << msg;
   EXPECT_TRUE(Contains(msg, "rejected the credentials")) << msg;
 
   std::tie(code, msg) = ErrorOf([&] { client.GetManifest(ref); });
-  EXPECT_EQ(code, grpc::StatusCode::UNAUTHENTICATED) << msg;
+  EXPECT_EQ(code, Code::kUnauthenticated) << msg;
   EXPECT_TRUE(Contains(msg, "no credentials")) << msg;
 
   // Credentials for another registry are not sent here.
   std::tie(code, msg) = ErrorOf([&] {
     client.GetManifest(ref, {.username = "alice", .password = "s3cret", .server_address = "quay.io"});
   });
-  EXPECT_EQ(code, grpc::StatusCode::UNAUTHENTICATED) << msg;
+  EXPECT_EQ(code, Code::kUnauthenticated) << msg;
 }
 
 }  // namespace

@@ -72,6 +72,7 @@ class SandboxTest : public ::testing::Test {
   std::string net_name() const { return "net-" + bridge_; }
   std::string ipam_file(const std::string& ip) const { return ipam_dir() + "/" + net_name() + "/" + ip; }
   std::string run_root() const { return berthd_->dir() / "run"; }
+  config::Layout layout() const { return berthd_->layout(); }
 
   runtime::v1::RunPodSandboxRequest PodRequest(const std::string& name) {
     runtime::v1::RunPodSandboxRequest req;
@@ -116,16 +117,16 @@ class SandboxTest : public ::testing::Test {
   // Nothing of the pod is left: mounts, netns pin, cgroup, IP, process, files.
   void ExpectGone(const std::string& id, pid_t pause_pid, const std::string& ip) {
     EXPECT_EQ(Slurp("/proc/self/mountinfo").find(id), std::string::npos) << "a mount of pod " << id << " is left";
-    EXPECT_FALSE(fs::exists(run_root() + "/netns/" + id));
-    EXPECT_FALSE(fs::exists(run_root() + "/sandboxes/" + id));
-    EXPECT_FALSE(fs::exists(berthd_->dir() / ("root/sandboxes/" + id)));
+    EXPECT_FALSE(fs::exists(layout().Netns(id)));
+    EXPECT_FALSE(fs::exists(layout().SandboxRunDir(id)));
+    EXPECT_FALSE(fs::exists(layout().SandboxRecords() + "/" + id));
     EXPECT_FALSE(fs::exists(std::string("/sys/fs/cgroup/memory") + kCgroupParent + "/" + id));
     EXPECT_FALSE(fs::exists(std::string("/sys/fs/cgroup/pids") + kCgroupParent + "/" + id));
     if (!ip.empty()) {
       EXPECT_FALSE(fs::exists(ipam_file(ip))) << ip << " still allocated";
     }
     EXPECT_FALSE(ProcessAlive(pause_pid)) << "pause pid " << pause_pid;
-    auto [rc, out] = Sh("runc --root " + run_root() + "/runtimes/runc list -q");
+    auto [rc, out] = Sh("runc --root " + layout().RuntimeRoot("runc") + " list -q");
     EXPECT_EQ(out.find(id), std::string::npos) << out;
   }
 

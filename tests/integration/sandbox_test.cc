@@ -36,7 +36,7 @@ TEST_F(SandboxTest, RunsReadyWithAnIpAndStopAndRemoveAreIdempotent) {
   EXPECT_EQ(info.at("runtimeSpec").at("process").at("user").at("uid"), 65535);
   // The pause process lives in the pinned netns.
   struct stat pin{}, ns{};
-  ASSERT_EQ(::stat((run_root() + "/netns/" + id).c_str(), &pin), 0);
+  ASSERT_EQ(::stat((layout().Netns(id)).c_str(), &pin), 0);
   ASSERT_EQ(::stat(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), &ns), 0);
   EXPECT_EQ(pin.st_ino, ns.st_ino);
   EXPECT_TRUE(fs::exists(std::string("/sys/fs/cgroup/memory") + kCgroupParent + "/" + id));
@@ -77,9 +77,9 @@ TEST_F(SandboxTest, TwoPodsReachEachOther) {
   const std::string a = MustRun(PodRequest("a")), b = MustRun(PodRequest("b"));
   const std::string ip_a = Status(a).status().network().ip(), ip_b = Status(b).status().network().ip();
   EXPECT_NE(ip_a, ip_b);
-  auto [rc, out] = Sh("nsenter --net=" + run_root() + "/netns/" + a + " busybox ping -c 1 -W 5 " + ip_b);
+  auto [rc, out] = Sh("nsenter --net=" + layout().Netns(a) + " busybox ping -c 1 -W 5 " + ip_b);
   EXPECT_EQ(rc, 0) << out;
-  auto [rc2, out2] = Sh("nsenter --net=" + run_root() + "/netns/" + b + " busybox ping -c 1 -W 5 " + ip_a);
+  auto [rc2, out2] = Sh("nsenter --net=" + layout().Netns(b) + " busybox ping -c 1 -W 5 " + ip_a);
   EXPECT_EQ(rc2, 0) << out2;
 }
 
@@ -104,7 +104,7 @@ TEST_F(SandboxTest, HostNetworkPodSeesTheHostsInterfaces) {
   std::istringstream host(host_links);
   for (std::string link; std::getline(host, link);) EXPECT_NE(links.find(link), std::string::npos) << link;
   EXPECT_NE(links.find(" lo"), std::string::npos) << links;
-  EXPECT_FALSE(fs::exists(run_root() + "/netns/" + id));
+  EXPECT_FALSE(fs::exists(layout().Netns(id)));
   ASSERT_TRUE(Remove(id).ok());
   ExpectGone(id, pid, "");
 }
@@ -118,7 +118,7 @@ TEST_F(SandboxTest, DnsConfigAndHostname) {
   dns->add_searches("sandbox-test.svc.cluster.local");
   dns->add_options("ndots:5");
   const std::string id = MustRun(req);
-  const std::string dir = run_root() + "/sandboxes/" + id;
+  const std::string dir = layout().SandboxRunDir(id);
   EXPECT_EQ(Slurp(dir + "/resolv.conf"),
             "search sandbox-test.svc.cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n");
   EXPECT_EQ(Slurp(dir + "/hostname"), "dns-host-0\n");
@@ -185,12 +185,12 @@ TEST_F(SandboxTest, AFailingCniPluginFailsTheRunAndLeaksNothing) {
   EXPECT_NE(st.error_message().find("berth test plugin refuses pods"), std::string::npos) << st.error_message();
   EXPECT_TRUE(List().empty());
   std::error_code ec;
-  EXPECT_TRUE(fs::is_empty(run_root() + "/netns", ec) || !fs::exists(run_root() + "/netns"));
-  EXPECT_TRUE(fs::is_empty(run_root() + "/sandboxes", ec) || !fs::exists(run_root() + "/sandboxes"));
-  EXPECT_TRUE(fs::is_empty(berthd_->dir() / "root/sandboxes", ec) || !fs::exists(berthd_->dir() / "root/sandboxes"));
+  EXPECT_TRUE(fs::is_empty(layout().NetnsDir(), ec) || !fs::exists(layout().NetnsDir()));
+  EXPECT_TRUE(fs::is_empty(layout().SandboxRunDirs(), ec) || !fs::exists(layout().SandboxRunDirs()));
+  EXPECT_TRUE(fs::is_empty(layout().SandboxRecords(), ec) || !fs::exists(layout().SandboxRecords()));
   const std::string mounts = Slurp("/proc/self/mountinfo");
-  EXPECT_EQ(mounts.find(run_root() + "/netns/"), std::string::npos) << "a netns pin is left mounted";
-  EXPECT_EQ(mounts.find(run_root() + "/sandboxes/"), std::string::npos) << "a pod mount is left";
+  EXPECT_EQ(mounts.find(layout().NetnsDir() + "/"), std::string::npos) << "a netns pin is left mounted";
+  EXPECT_EQ(mounts.find(layout().SandboxRunDirs() + "/"), std::string::npos) << "a pod mount is left";
   // host-local keeps one file per allocated address (plus its lock and last_reserved_ip).
   for (const auto& e : fs::directory_iterator(ipam_dir() + "/" + net_name(), ec)) {
     const std::string name = e.path().filename().string();
@@ -228,7 +228,7 @@ TEST_F(SandboxTest, RestartCleansUpWhatACrashLeftWithoutARecord) {
   const std::string ip = Status(id).status().network().ip();
   berthd_->Stop(SIGKILL);
   // As if berthd had died before persisting the record.
-  fs::remove_all(berthd_->dir() / ("root/sandboxes/" + id));
+  fs::remove_all(layout().SandboxRecords() + "/" + id);
   berthd_->Start();
   EXPECT_TRUE(List().empty());
   ExpectGone(id, pid, ip);

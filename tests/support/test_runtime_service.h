@@ -4,25 +4,23 @@
 
 #include "config/config.h"
 #include "network/cni.h"
-#include "cri/error.h"
-#include "pod/container_manager.h"
-#include "pod/sandbox_manager.h"
+#include "storage/base/error.h"
+#include "config/layout.h"
+#include "pod/pods.h"
 #include "server/runtime_service.h"
 
 namespace berth::testing {
 
 struct TestRuntimeService {
   explicit TestRuntimeService(const config::Config& cfg)
-      : cni(cfg.cni.conf_dir, cfg.cni.bin_dirs, cfg.root + "/cni-cache"),
-        sandboxes(cfg, cni),
-        containers(cfg, sandboxes, NoImages),
-        service(cfg, sandboxes, containers) {}
+      : cni(cfg.cni.conf_dir, cfg.cni.bin_dirs, config::Layout(cfg).CniCache()),
+        pods(cfg, cni, {}, NoImages),
+        service(cfg, pods, cni) {}
   static pod::ContainerImage NoImages(const std::string& ref) {
     throw NotFound("image " + ref + " not found (the test service has no image store)");
   }
   network::Cni cni;
-  pod::SandboxManager sandboxes;
-  pod::ContainerManager containers;
+  pod::Pods pods;
   server::RuntimeService service;
 };
 

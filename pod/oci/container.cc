@@ -1,0 +1,72 @@
+#include "pod/oci/container.h"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "config/layout.h"
+#include "storage/base/error.h"
+#include "storage/fs.h"
+
+namespace berth::pod::oci {
+namespace {
+
+constexpr auto kPoll = std::chrono::milliseconds(10);
+// Asking the runtime costs a process; the exit file costs a read.
+constexpr int kStateEvery = 20;
+
+bool Stopped(const std::optional<nlohmann::json>& state) {
+  return !state || state->value("status", "") == "stopped";
+}
+
+}  // namespace
+
+Container::Container(Runtime runtime, std::string id, std::string run_dir, std::string pid_file_name)
+    : runtime_(std::move(runtime)),
+      id_(std::move(id)),
+      run_dir_(std::move(run_dir)),
+      pid_file_name_(std::move(pid_file_name)) {}
+
+std::string Container::exit_file() const { return config::Layout::ExitFile(run_dir_); }
+std::string Container::bundle() const { return config::Layout::Bundle(run_dir_); }
+
+bool Container::WaitExited(std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (int i = 0;; ++i) {
+    if (Exit()) return true;
+    if (i % kStateEvery == kStateEvery - 1 && Stopped(State())) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(kPoll);
+  }
+}
+
+void Container::Stop(const std::string& signal, std::chrono::milliseconds grace, const std::string& what) const {
+  if (Exit()) return;
+  if (grace.count() > 0) {
+    // False: it just exited, or never ran; the waits below see which.
+    if (Signal(signal) && WaitExited(grace)) return;
+    if (Exit()) return;
+    spdlog::info("{}: still running {} ms after {}; sending SIGKILL", what, grace.count(), signal);
+  }
+  Signal("KILL", true);
+  if (!WaitExited(kKillWait)) {
+    throw DeadlineExceeded(what + " did not exit within " + std::to_string(kKillWait.count()) + " s of SIGKILL");
+  }
+}
+
+void Container::KillAndDelete() const {
+  if (Signal("KILL", true)) WaitExited(kKillWait);
+  Delete();
+}
+
+nlohmann::json Container::Info() const {
+  nlohmann::json info = {{"runtimeHandler", runtime_.handler()}, {"runtimeRoot", runtime_.root()}, {"runDir", run_dir_}};
+  try {
+    info["runtimeSpec"] = nlohmann::json::parse(storage::ReadFile(bundle() + "/config.json"));
+  } catch (const std::exception&) {
+    info["runtimeSpec"] = nullptr;  // removed, or never written
+  }
+  return info;
+}
+
+}  // namespace berth::pod::oci

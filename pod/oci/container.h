@@ -1,0 +1,81 @@
+#pragma once
+// One container under an OCI runtime and its berth-conmon: the mechanics
+// the pause process and every app container share. It writes the bundle,
+// creates the container under a new monitor, starts, signals and stops it
+// (grace period, then SIGKILL), waits for its exit, reads how it ended and
+// deletes it. It knows nothing of pods, names or CRI states: the sandbox and
+// container managers keep those.
+//
+// Its files sit in one run dir (config::Layout): bundle/config.json, the
+// exit file the monitor writes, and the runtime's pid file.
+
+#include <sys/types.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "pod/oci/monitor.h"
+#include "pod/oci/runtime.h"
+#include "storage/base/scope.h"
+
+namespace berth::pod::oci {
+
+struct CreateOptions {
+  std::string conmon;    // the berth-conmon binary
+  std::string log_path;  // CRI log; empty: stdio to /dev/null
+  bool stdin_open = false;
+  bool tty = false;
+};
+
+class Container {
+ public:
+  // How long a container gets to be gone after SIGKILL.
+  static constexpr std::chrono::seconds kKillWait{10};
+
+  Container(Runtime runtime, std::string id, std::string run_dir, std::string pid_file_name = "pid");
+
+  const std::string& id() const { return id_; }
+  const Runtime& runtime() const { return runtime_; }
+  const std::string& run_dir() const { return run_dir_; }
+  std::string exit_file() const;
+
+  // Writes `spec` as the bundle's config.json and creates the container under
+  // a new berth-conmon. Registers in `rb`, before the create, the kill and
+  // delete that undo it, so a half-created container goes too.
+  Started Create(const nlohmann::json& spec, const CreateOptions& options, Rollback& rb) const;
+  void Start() const { runtime_.Start(id_); }
+  // False when there is nothing to signal (gone or not running).
+  bool Signal(const std::string& signal, bool all = false) const { return runtime_.Kill(id_, signal, all); }
+
+  // How it ended, from the monitor's exit file; nullopt while it lives.
+  std::optional<ExitStatus> Exit() const { return ReadExitFile(exit_file()); }
+  // The runtime's state JSON; nullopt when the runtime does not know it.
+  std::optional<nlohmann::json> State() const { return runtime_.State(id_); }
+  // Waits until the exit is recorded, or, without a monitor (it died), the
+  // runtime says it stopped. False at the timeout.
+  bool WaitExited(std::chrono::milliseconds timeout) const;
+  // `signal` to its init and `grace` for it to exit (no grace: none sent),
+  // then SIGKILL to every process of it. Fine when it has exited. Throws
+  // DEADLINE_EXCEEDED naming `what` if it outlives SIGKILL by kKillWait.
+  void Stop(const std::string& signal, std::chrono::milliseconds grace, const std::string& what) const;
+  // The runtime forgets it (delete --force); fine when it is gone.
+  void Delete() const { runtime_.Delete(id_); }
+  // SIGKILL if it runs, a short wait for the monitor to record the exit,
+  // delete: for rollbacks and orphans, where nobody awaits an exit code.
+  void KillAndDelete() const;
+
+  // What verbose status shows of the mechanics: handler, runtime root, run
+  // dir and the OCI spec as written (null once removed).
+  nlohmann::json Info() const;
+
+ private:
+  std::string bundle() const;
+
+  Runtime runtime_;
+  std::string id_, run_dir_, pid_file_name_;
+};
+
+}  // namespace berth::pod::oci

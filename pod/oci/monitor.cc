@@ -1,0 +1,186 @@
+#include "pod/oci/monitor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+#include <thread>
+#include <vector>
+
+#include "config/layout.h"
+#include "pod/oci/container.h"
+#include "pod/oci/monitor_reaper.h"
+#include "pod/oci/runtime.h"
+#include "storage/base/error.h"
+#include "storage/base/unique_fd.h"
+#include "storage/base/process.h"
+#include "storage/fs.h"
+
+namespace berth::pod::oci {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// runc create of a big bundle can be slow on a loaded node, but not this slow.
+constexpr auto kCreateTimeout = std::chrono::seconds(240);
+
+std::vector<std::string> ConmonArgs(const MonitorSpec& s) {
+  std::vector<std::string> args{s.conmon_path, "--runtime", s.runtime_path, "--id", s.container_id,
+                                "--bundle", s.bundle_dir, "--pid-file", s.pid_file, "--exit-file",
+                                s.exit_file, "--sync-fd", "3"};
+  if (!s.runtime_root.empty()) args.insert(args.end(), {"--runtime-root", s.runtime_root});
+  if (!s.log_path.empty()) args.insert(args.end(), {"--log-path", s.log_path});
+  if (s.stdin_open) args.push_back("--stdin");
+  if (s.tty) args.push_back("--tty");
+  return args;
+}
+
+// conmon gets the sync pipe as fd 3 and /dev/null as stdio; its own
+// session, so no terminal signal reaches it; berthd's environment.
+pid_t SpawnMonitor(const MonitorSpec& spec, int sync_write) {
+  SpawnOptions opts;
+  opts.argv = ConmonArgs(spec);
+  opts.capture = false;
+  opts.extra_fds = {{3, sync_write}};
+  opts.new_session = true;
+  return Spawn(opts).Detach();
+}
+
+// Reads conmon's sync messages until the create result; see conmon/report.h.
+class SyncReader {
+ public:
+  SyncReader(const MonitorSpec& spec, UniqueFd fd) : spec_(spec), fd_(std::move(fd)) {}
+
+  Started Wait() {
+    const auto deadline = Clock::now() + kCreateTimeout;
+    for (;;) {
+      for (size_t nl; (nl = buf_.find('\n')) != std::string::npos;) {
+        std::string line = buf_.substr(0, nl);
+        buf_.erase(0, nl + 1);
+        if (auto started = Handle(line)) return *started;
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      pollfd p{fd_.get(), POLLIN, 0};
+      int n = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw SysError("poll berth-conmon sync pipe for " + spec_.container_id);
+      if (n == 0) TimedOut();
+      char chunk[4096];
+      ssize_t got = ::read(fd_.get(), chunk, sizeof chunk);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) throw SysError("read berth-conmon sync pipe for " + spec_.container_id);
+      if (got == 0) {
+        throw Internal("berth-conmon " + spec_.conmon_path + " exited before reporting whether container " +
+                       spec_.container_id + " was created");
+      }
+      buf_.append(chunk, static_cast<size_t>(got));
+    }
+  }
+
+ private:
+  std::optional<Started> Handle(const std::string& line) {
+    auto msg = nlohmann::json::parse(line, nullptr, false);
+    if (!msg.is_object()) throw Internal("berth-conmon sent a malformed sync message: " + line);
+    if (auto it = msg.find("monitor_pid"); it != msg.end() && it->is_number_integer()) {
+      monitor_pid_ = it->get<pid_t>();
+    }
+    if (auto it = msg.find("error"); it != msg.end() && it->is_string()) {
+      throw Internal("create container " + spec_.container_id + " with " + spec_.runtime_path + ": " +
+                     it->get<std::string>());
+    }
+    if (auto it = msg.find("container_pid"); it != msg.end() && it->is_number_integer()) {
+      return Started{it->get<pid_t>(), monitor_pid_};
+    }
+    return std::nullopt;
+  }
+
+  // conmon and the runtime share conmon's process group: kill both, then
+  // let the runtime remove whatever it had created.
+  [[noreturn]] void TimedOut() {
+    if (monitor_pid_ > 0) ::kill(-monitor_pid_, SIGKILL);
+    try {
+      Runtime("", spec_.runtime_path, spec_.runtime_root).Delete(spec_.container_id);
+    } catch (const std::exception& e) {
+      spdlog::warn("create container {} timed out and its delete failed: {}", spec_.container_id, e.what());
+    }
+    throw DeadlineExceeded("create container " + spec_.container_id + ": " + spec_.runtime_path +
+                           " create did not finish within " + std::to_string(kCreateTimeout.count()) + " s");
+  }
+
+  const MonitorSpec& spec_;
+  UniqueFd fd_;
+  std::string buf_;
+  pid_t monitor_pid_ = 0;
+};
+
+}  // namespace
+
+Started CreateUnderMonitor(const MonitorSpec& spec) {
+  if (::access(spec.conmon_path.c_str(), X_OK) != 0) {
+    throw FailedPrecondition("berth-conmon " + spec.conmon_path + " is not executable: " + std::strerror(errno));
+  }
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) throw SysError("pipe for berth-conmon sync");
+  UniqueFd read_end(p[0]), write_end(p[1]);
+  const pid_t pid = SpawnMonitor(spec, write_end.get());
+  WatchMonitor(pid);  // reaped by berthd when it exits, whatever the create's outcome
+  write_end.reset();  // EOF then means conmon is gone
+  return SyncReader(spec, std::move(read_end)).Wait();
+}
+
+// Container::Create lives here, beside the monitor it starts: the path from
+// a create request to the spawn of berth-conmon reads in one file.
+Started Container::Create(const nlohmann::json& spec, const CreateOptions& options, Rollback& rb) const {
+  storage::MakeDirs(bundle(), 0700);
+  storage::WriteFileAtomic(bundle() + "/config.json", spec.dump(2), 0600, storage::Durability::kProcessCrash);
+  rb.Add("runtime container " + id_, [self = *this] { self.KillAndDelete(); });
+  MonitorSpec ms;
+  ms.conmon_path = options.conmon;
+  ms.runtime_path = runtime_.path();
+  ms.runtime_root = runtime_.root();
+  ms.container_id = id_;
+  ms.bundle_dir = bundle();
+  ms.exit_file = exit_file();
+  ms.pid_file = run_dir_ + "/" + pid_file_name_;
+  ms.log_path = options.log_path;
+  ms.stdin_open = options.stdin_open;
+  ms.tty = options.tty;
+  return CreateUnderMonitor(ms);
+}
+
+std::optional<ExitStatus> ReadExitFile(const std::string& path) {
+  const auto found = storage::ReadFileIfExists(path);
+  if (!found) return std::nullopt;
+  const std::string& text = *found;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  auto code = j.is_object() ? j.find("exit_code") : j.end();
+  auto at = j.is_object() ? j.find("finished_at_ns") : j.end();
+  auto oom = j.is_object() ? j.find("oom_killed") : j.end();
+  if (!j.is_object() || code == j.end() || !code->is_number_integer() || at == j.end() ||
+      !at->is_number_integer() || (oom != j.end() && !oom->is_boolean())) {
+    throw Internal("exit file " + path + " is malformed: " + text);
+  }
+  return ExitStatus{code->get<int>(), at->get<int64_t>(), oom != j.end() && oom->get<bool>()};
+}
+
+void ReopenMonitorLog(pid_t monitor_pid, const std::string& log_path) {
+  if (::kill(monitor_pid, SIGUSR1) != 0) {
+    if (errno == ESRCH) throw NotFound("berth-conmon " + std::to_string(monitor_pid) + " is not running");
+    throw SysError("signal berth-conmon " + std::to_string(monitor_pid) + " to reopen " + log_path);
+  }
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (::access(log_path.c_str(), F_OK) != 0) {
+    if (Clock::now() > deadline) {
+      throw DeadlineExceeded("berth-conmon " + std::to_string(monitor_pid) + " did not reopen " + log_path +
+                             " within 5 s");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+}  // namespace berth::pod::oci

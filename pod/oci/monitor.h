@@ -1,0 +1,54 @@
+#pragma once
+// berthd's side of berth-conmon: every container (the pause process too)
+// is created under its own detached monitor, which is the container's
+// parent (subreaper) and survives berthd restarts, reaps it and records its
+// exit status in an exit file.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace berth::pod::oci {
+
+struct MonitorSpec {
+  std::string conmon_path;    // berth-conmon binary
+  std::string runtime_path;   // OCI runtime binary (runc)
+  std::string runtime_root;   // the runtime's --root
+  std::string container_id;
+  std::string bundle_dir;     // holds config.json
+  std::string exit_file;      // written atomically by conmon when the container exits
+  std::string pid_file;       // the runtime's --pid-file
+  std::string log_path;       // CRI log file; empty: container stdio goes to /dev/null
+  bool stdin_open = false;
+  bool tty = false;
+};
+
+struct Started {
+  pid_t container_pid = 0;
+  pid_t monitor_pid = 0;
+};
+
+// Spawns berth-conmon in a session of its own, detached (berthd does not
+// wait for it; the monitor reaper does, pod/oci/monitor_reaper.h), which
+// runs `runtime create`; returns once the container exists (OCI "created"). Throws berth::Error carrying
+// the runtime's own error text if create fails; nothing is left running then.
+Started CreateUnderMonitor(const MonitorSpec& spec);
+
+struct ExitStatus {
+  int exit_code = 0;          // 128+N when killed by signal N
+  int64_t finished_at_ns = 0; // unix time in nanoseconds
+  bool oom_killed = false;
+};
+
+// The exit file's content, or nullopt while the container has not exited.
+std::optional<ExitStatus> ReadExitFile(const std::string& path);
+
+// ReopenContainerLog: asks the monitor (SIGUSR1) to reopen its CRI log after
+// the file was renamed away, and waits (up to 5 s) until `log_path` exists
+// again. Throws NOT_FOUND if no such monitor runs. The caller must know the
+// monitor still runs (container not exited), or the pid may be reused.
+void ReopenMonitorLog(pid_t monitor_pid, const std::string& log_path);
+
+}  // namespace berth::pod::oci

@@ -1,0 +1,131 @@
+#include "pod/oci/runtime.h"
+
+#include <signal.h>
+
+#include "config/layout.h"
+#include "storage/base/error.h"
+#include "storage/fs.h"
+#include "storage/base/process.h"
+
+namespace berth::pod::oci {
+
+bool IsNotExistError(const std::string& text) {
+  return text.find("does not exist") != std::string::npos || text.find("not exist") != std::string::npos;
+}
+
+namespace {
+bool IsNotRunningError(const std::string& text) {
+  return text.find("not running") != std::string::npos || text.find("process already finished") != std::string::npos;
+}
+}  // namespace
+
+Runtime::Runtime(std::string handler, std::string path, std::string root)
+    : handler_(std::move(handler)), path_(std::move(path)), root_(std::move(root)) {}
+
+Runtime Runtime::ForHandler(const config::Config& cfg, const std::string& name) {
+  auto it = cfg.runtime.handlers.find(name);
+  if (it == cfg.runtime.handlers.end()) throw InvalidArgument("unknown runtime handler \"" + name + "\"");
+  std::string root = it->second.root.empty() ? config::Layout(cfg).RuntimeRoot(name) : it->second.root;
+  return Runtime(name, it->second.path, root);
+}
+
+namespace {
+const std::vector<std::string> kEnv{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+}  // namespace
+
+Runtime::Output Runtime::Run(const std::vector<std::string>& args, std::string_view input) const {
+  std::vector<std::string> argv{path_};
+  if (!root_.empty()) argv.insert(argv.end(), {"--root", root_});  // empty: the runtime's default
+  argv.insert(argv.end(), args.begin(), args.end());
+  ProcessResult r = RunProcess(path_, argv, kEnv, input, timeout_);
+  if (r.timed_out) {
+    throw DeadlineExceeded(path_ + " " + args.front() + " did not finish within " +
+                           std::to_string(timeout_.count() / 1000) + " s");
+  }
+  return {r.Status(), std::move(r.out), std::move(r.err)};
+}
+
+std::string Runtime::Describe(const std::vector<std::string>& args, const Output& o) const {
+  std::string cmd = path_;
+  for (const auto& a : args) cmd += " " + a;
+  std::string err = o.err;
+  while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
+  return cmd + " (runtime handler " + handler_ + ") failed with exit code " + std::to_string(o.exit_code) + ": " +
+         (err.empty() ? o.out : err);
+}
+
+void Runtime::Start(const std::string& id) const {
+  std::vector<std::string> args{"start", id};
+  Output o = Run(args);
+  if (o.exit_code != 0) throw Internal(Describe(args, o));
+}
+
+bool Runtime::Kill(const std::string& id, const std::string& signal, bool all) const {
+  std::vector<std::string> args{"kill"};
+  if (all) args.push_back("--all");
+  args.push_back(id);
+  args.push_back(signal);
+  Output o = Run(args);
+  if (o.exit_code == 0) return true;
+  if (IsNotExistError(o.err) || IsNotRunningError(o.err)) return false;
+  throw Internal(Describe(args, o));
+}
+
+void Runtime::Delete(const std::string& id) const {
+  std::vector<std::string> args{"delete", "--force", id};
+  Output o = Run(args);
+  if (o.exit_code != 0 && !IsNotExistError(o.err)) throw Internal(Describe(args, o));
+}
+
+std::optional<nlohmann::json> Runtime::State(const std::string& id) const {
+  std::vector<std::string> args{"state", id};
+  Output o = Run(args);
+  if (o.exit_code != 0) {
+    if (IsNotExistError(o.err)) return std::nullopt;
+    throw Internal(Describe(args, o));
+  }
+  auto j = nlohmann::json::parse(o.out, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw Internal(path_ + " state " + id + ": output is not a JSON object: " + o.out);
+  return j;
+}
+
+std::vector<nlohmann::json> Runtime::List() const {
+  std::vector<std::string> args{"list", "--format", "json"};
+  Output o = Run(args);
+  if (o.exit_code != 0) throw Internal(Describe(args, o));
+  auto j = nlohmann::json::parse(o.out, nullptr, false);
+  std::vector<nlohmann::json> out;
+  if (j.is_array()) {
+    for (auto& c : j) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+void Runtime::Update(const std::string& id, const nlohmann::json& resources) const {
+  std::vector<std::string> args{"update", "--resources", "-", id};
+  Output o = Run(args, resources.dump());
+  if (o.exit_code == 0) return;
+  if (IsNotExistError(o.err)) throw NotFound("container " + id + " is unknown to " + path_);
+  throw Internal(Describe(args, o));
+}
+
+Runtime::ExecResult Runtime::Exec(const std::string& id, const std::vector<std::string>& cmd,
+                                        std::chrono::milliseconds timeout, const std::string& pid_file) const {
+  std::vector<std::string> argv{path_, "--root", root_, "exec", "--pid-file", pid_file, id};
+  argv.insert(argv.end(), cmd.begin(), cmd.end());
+  // runc exec waits for its process; killing runc would orphan it, so at
+  // the deadline the process itself is killed and runc reaps it.
+  auto kill_process = [&pid_file] {
+    try {
+      const pid_t pid = std::stoi(storage::ReadFile(pid_file));
+      if (pid > 0) ::kill(pid, SIGKILL);
+    } catch (const std::exception&) {
+      // not started yet: the group kill after the grace ends runc and its child
+    }
+  };
+  const auto limit = timeout.count() > 0 ? timeout : std::chrono::milliseconds(std::chrono::hours(24 * 365));
+  ProcessResult r = RunProcess(path_, argv, kEnv, "", limit, kill_process);
+  return {r.Status(), r.timed_out, std::move(r.out), std::move(r.err)};
+}
+
+}  // namespace berth::pod::oci

@@ -1,0 +1,70 @@
+#pragma once
+// The OCI runtime CLI (runc and compatibles) for one runtime handler:
+// start, kill, delete, state, list, update and exec. `create` is run by
+// berth-conmon (pod/oci/monitor.h), which must be the container's parent.
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string_view>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+
+namespace berth::pod::oci {
+
+class Runtime {
+ public:
+  Runtime(std::string handler, std::string path, std::string root);
+  // The handler `name` from the config; its --root defaults to config::Layout::RuntimeRoot.
+  static Runtime ForHandler(const config::Config& cfg, const std::string& name);
+
+  const std::string& handler() const { return handler_; }
+  const std::string& path() const { return path_; }
+  const std::string& root() const { return root_; }
+
+  void Start(const std::string& id) const;
+  // Sends `signal` (a name like "TERM" or a number) to the container's init,
+  // or with `all` to every process of it. Returns false when the container
+  // does not exist or is not running (nothing to signal).
+  bool Kill(const std::string& id, const std::string& signal, bool all = false) const;
+  // delete --force; fine when the container does not exist.
+  void Delete(const std::string& id) const;
+  // The runtime's state JSON, or nullopt when it does not know the container.
+  std::optional<nlohmann::json> State(const std::string& id) const;
+  // Every container the runtime knows under its root (runc list).
+  std::vector<nlohmann::json> List() const;
+  // Applies OCI linux.resources to a live container (runc update -r -).
+  void Update(const std::string& id, const nlohmann::json& resources) const;
+
+  struct ExecResult {
+    int exit_code = 0;
+    bool timed_out = false;
+    std::string out, err;
+  };
+  // Runs `cmd` in the container (its spec's user, env, cwd) and waits for
+  // it; past `timeout` (0: none) the process is killed and timed_out set.
+  // Throws when the runtime cannot run it at all (e.g. no such container).
+  ExecResult Exec(const std::string& id, const std::vector<std::string>& cmd, std::chrono::milliseconds timeout,
+                  const std::string& pid_file) const;
+
+ private:
+  struct Output {
+    int exit_code;
+    std::string out, err;
+  };
+  // Runs the runtime with `args` after the global flags; throws
+  // DEADLINE_EXCEEDED on timeout.
+  Output Run(const std::vector<std::string>& args, std::string_view input = {}) const;
+  std::string Describe(const std::vector<std::string>& args, const Output& o) const;
+
+  std::string handler_, path_, root_;
+  std::chrono::milliseconds timeout_{std::chrono::seconds(30)};
+};
+
+// True when the runtime's error text says the container does not exist.
+bool IsNotExistError(const std::string& stderr_text);
+
+}  // namespace berth::pod::oci

@@ -1,0 +1,45 @@
+#pragma once
+// The node's pods: the sandbox and the container managers, built and
+// recovered in order, and the calls that span both (a pod's containers are
+// killed before its pause stops, and removed before its sandbox goes). The
+// container manager reads sandboxes; the sandbox manager knows nothing of
+// containers, so the two never call each other in a circle.
+
+#include <optional>
+#include <string>
+
+#include "config/config.h"
+#include "network/cni.h"
+#include "pod/container_manager.h"
+#include "pod/sandbox_manager.h"
+
+namespace berth::pod {
+
+class Pods {
+ public:
+  // `pause_image` is empty when config pause.image is unset (the built-in
+  // pause rootfs is used).
+  Pods(const config::Config& cfg, network::Cni& cni, PauseImageFn pause_image, ResolveImageFn resolve_image)
+      : sandboxes(cfg, cni, std::move(pause_image)), containers(cfg, sandboxes, std::move(resolve_image)) {}
+  Pods(const Pods&) = delete;
+  Pods& operator=(const Pods&) = delete;
+
+  // At start, before serving: the sandboxes, then their containers.
+  void Recover();
+  // StopPodSandbox: idempotent; an unknown id is fine (already reclaimed).
+  void StopSandbox(const std::string& id_or_prefix);
+  // RemovePodSandbox: idempotent; an unknown id is fine (CRI).
+  void RemoveSandbox(const std::string& id_or_prefix);
+  // When berthd stops; pods keep running.
+  void Shutdown() { sandboxes.Shutdown(); }
+
+  SandboxManager sandboxes;
+  ContainerManager containers;
+
+ private:
+  // The full id; nullopt (logged: the CRI wants these calls idempotent) when none matches.
+  std::optional<std::string> ResolveForIdempotent(const std::string& raw_id, const std::string& rpc,
+                                                  const std::string& verb) const;
+};
+
+}  // namespace berth::pod
