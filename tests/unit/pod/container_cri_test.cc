@@ -220,10 +220,10 @@ TEST(ContainerCriJson, RoundTripsAMessage) {
   in.mutable_metadata()->set_name("app");
   in.add_command("/bin/sh");
   (*in.mutable_labels())["k"] = "v";
-  const std::string json = ToJson(in);
-  EXPECT_NE(json.find("\"metadata\""), std::string::npos) << json;
+  const std::string text = ToJson(in);
+  EXPECT_NE(text.find("\"metadata\""), std::string::npos) << text;
   v1::ContainerConfig out;
-  FromJson(json, &out, "test");
+  FromJson(text, &out, "test");
   EXPECT_EQ(out.SerializeAsString(), in.SerializeAsString());
 }
 
