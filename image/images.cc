@@ -31,10 +31,12 @@ RegistryClientOptions ClientOptions(const config::Config& cfg) {
 
 }  // namespace
 
-Images::Images(const config::Config& cfg)
-    : blobs(config::Layout(cfg).Blobs()),
-      layers(config::Layout(cfg).Layers()),
-      store(config::Layout(cfg).Images(), blobs, layers, Normalize),
+Images::Images(const config::Config& cfg) : Images(cfg, config::Layout(cfg)) {}
+
+Images::Images(const config::Config& cfg, const config::Layout& layout)
+    : blobs(layout.Blobs()),
+      layers(layout.Layers()),
+      store(layout.Images(), blobs, layers, Normalize),
       client(ClientOptions(cfg)),
       puller(client, blobs, layers, store, cfg.images.max_parallel_downloads, PinnedRefs(cfg)) {
   blobs.CleanIngest();

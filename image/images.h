@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/layout.h"
 #include "image/image_store.h"
 #include "image/puller.h"
 #include "image/registry_client.h"
@@ -43,6 +44,7 @@ class Images {
   Puller puller;
 
  private:
+  Images(const config::Config& cfg, const config::Layout& layout);
   RunnableImage Runnable(ImageRecord rec) const;
   std::mutex pause_pull_mu_;
 };

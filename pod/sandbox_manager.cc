@@ -3,14 +3,13 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-
-#include "storage/base/clock.h"
-#include "storage/base/error.h"
 #include "network/netns.h"
 #include "pod/pause_rootfs.h"
 #include "pod/pod_files.h"
 #include "pod/sandbox_cri.h"
 #include "pod/sandbox_spec.h"
+#include "storage/base/clock.h"
+#include "storage/base/error.h"
 #include "storage/fs.h"
 #include "storage/mount.h"
 #include "storage/rootfs_file.h"

@@ -7,7 +7,7 @@ namespace berth::server {
 
 grpc::Status RuntimeService::CreateContainer(grpc::ServerContext*, const runtime::v1::CreateContainerRequest* req,
                                              runtime::v1::CreateContainerResponse* resp) {
-  return RunRpc("CreateContainer", [&] { resp->set_container_id(containers_.Create(*req)); });
+  return RunRpc("CreateContainer", [&] { resp->set_container_id(pods_.containers.Create(*req)); });
 }
 
 }  // namespace berth::server

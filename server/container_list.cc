@@ -8,7 +8,7 @@ namespace berth::server {
 grpc::Status RuntimeService::ListContainers(grpc::ServerContext*, const runtime::v1::ListContainersRequest* req,
                                             runtime::v1::ListContainersResponse* resp) {
   return RunRpc("ListContainers", [&] {
-    for (auto& c : containers_.List(req->filter())) *resp->add_containers() = std::move(c);
+    for (auto& c : pods_.containers.List(req->filter())) *resp->add_containers() = std::move(c);
   });
 }
 

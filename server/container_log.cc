@@ -7,7 +7,7 @@ namespace berth::server {
 
 grpc::Status RuntimeService::ReopenContainerLog(grpc::ServerContext*, const runtime::v1::ReopenContainerLogRequest* req,
                                                 runtime::v1::ReopenContainerLogResponse*) {
-  return RunRpc("ReopenContainerLog", [&] { containers_.ReopenLog(req->container_id()); });
+  return RunRpc("ReopenContainerLog", [&] { pods_.containers.ReopenLog(req->container_id()); });
 }
 
 }  // namespace berth::server

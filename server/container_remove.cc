@@ -6,7 +6,7 @@ namespace berth::server {
 
 grpc::Status RuntimeService::RemoveContainer(grpc::ServerContext*, const runtime::v1::RemoveContainerRequest* req,
                                              runtime::v1::RemoveContainerResponse*) {
-  return RunRpc("RemoveContainer", [&] { containers_.Remove(req->container_id()); });
+  return RunRpc("RemoveContainer", [&] { pods_.containers.Remove(req->container_id()); });
 }
 
 }  // namespace berth::server

@@ -6,7 +6,7 @@ namespace berth::server {
 
 grpc::Status RuntimeService::StartContainer(grpc::ServerContext*, const runtime::v1::StartContainerRequest* req,
                                             runtime::v1::StartContainerResponse*) {
-  return RunRpc("StartContainer", [&] { containers_.Start(req->container_id()); });
+  return RunRpc("StartContainer", [&] { pods_.containers.Start(req->container_id()); });
 }
 
 }  // namespace berth::server

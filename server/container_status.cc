@@ -7,7 +7,7 @@ namespace berth::server {
 
 grpc::Status RuntimeService::ContainerStatus(grpc::ServerContext*, const runtime::v1::ContainerStatusRequest* req,
                                              runtime::v1::ContainerStatusResponse* resp) {
-  return RunRpc("ContainerStatus", [&] { *resp = containers_.Status(req->container_id(), req->verbose()); });
+  return RunRpc("ContainerStatus", [&] { *resp = pods_.containers.Status(req->container_id(), req->verbose()); });
 }
 
 }  // namespace berth::server

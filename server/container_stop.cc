@@ -9,7 +9,7 @@ grpc::Status RuntimeService::StopContainer(grpc::ServerContext*, const runtime::
                                            runtime::v1::StopContainerResponse*) {
   return RunRpc("StopContainer", [&] {
     if (req->timeout() < 0) throw InvalidArgument("StopContainer: timeout must not be negative");
-    containers_.Stop(req->container_id(), std::chrono::seconds(req->timeout()));
+    pods_.containers.Stop(req->container_id(), std::chrono::seconds(req->timeout()));
   });
 }
 

@@ -12,7 +12,7 @@ grpc::Status RuntimeService::UpdateContainerResources(grpc::ServerContext*,
     if (req->has_windows() && !req->has_linux()) {
       throw InvalidArgument("UpdateContainerResources: berth runs Linux containers; only linux resources apply");
     }
-    containers_.UpdateResources(req->container_id(), req->linux());
+    pods_.containers.UpdateResources(req->container_id(), req->linux());
   });
 }
 

@@ -7,7 +7,7 @@ namespace berth::server {
 
 grpc::Status RuntimeService::ExecSync(grpc::ServerContext*, const runtime::v1::ExecSyncRequest* req,
                                       runtime::v1::ExecSyncResponse* resp) {
-  return RunRpc("ExecSync", [&] { *resp = containers_.ExecSync(*req); });
+  return RunRpc("ExecSync", [&] { *resp = pods_.containers.ExecSync(*req); });
 }
 
 }  // namespace berth::server

@@ -21,7 +21,7 @@ namespace berth::server {
 class RuntimeService final : public runtime::v1::RuntimeService::Service {
  public:
   RuntimeService(const config::Config& cfg, pod::Pods& pods, network::Cni& cni)
-      : cfg_(cfg), pods_(pods), sandboxes_(pods.sandboxes), containers_(pods.containers), cni_(cni) {}
+      : cfg_(cfg), pods_(pods), cni_(cni) {}
 
   grpc::Status Version(grpc::ServerContext* ctx, const runtime::v1::VersionRequest* req,
                        runtime::v1::VersionResponse* resp) override;
@@ -55,8 +55,6 @@ class RuntimeService final : public runtime::v1::RuntimeService::Service {
   void FillStatus(const runtime::v1::StatusRequest& req, runtime::v1::StatusResponse* resp);
   const config::Config& cfg_;
   pod::Pods& pods_;
-  pod::SandboxManager& sandboxes_;
-  pod::ContainerManager& containers_;
   network::Cni& cni_;  // Status reads its cached discovery of the default network
   mutable std::mutex mu_;
   std::string pod_cidr_;

@@ -8,7 +8,7 @@ namespace berth::server {
 grpc::Status RuntimeService::ListPodSandbox(grpc::ServerContext*, const runtime::v1::ListPodSandboxRequest* req,
                                             runtime::v1::ListPodSandboxResponse* resp) {
   return RunRpc("ListPodSandbox", [&] {
-    for (auto& item : sandboxes_.List(req->filter())) *resp->add_items() = std::move(item);
+    for (auto& item : pods_.sandboxes.List(req->filter())) *resp->add_items() = std::move(item);
   });
 }
 

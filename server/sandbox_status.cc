@@ -7,7 +7,7 @@ namespace berth::server {
 
 grpc::Status RuntimeService::PodSandboxStatus(grpc::ServerContext*, const runtime::v1::PodSandboxStatusRequest* req,
                                               runtime::v1::PodSandboxStatusResponse* resp) {
-  return RunRpc("PodSandboxStatus", [&] { *resp = sandboxes_.Status(req->pod_sandbox_id(), req->verbose()); });
+  return RunRpc("PodSandboxStatus", [&] { *resp = pods_.sandboxes.Status(req->pod_sandbox_id(), req->verbose()); });
 }
 
 }  // namespace berth::server

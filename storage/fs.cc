@@ -42,18 +42,9 @@ void WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode
   if (sync) SyncDir(dir.empty() ? "." : dir);
 }
 
-std::optional<std::string> ReadFileIfExists(const std::string& path) {
-  try {
-    return ReadFile(path);
-  } catch (const Error& e) {
-    if (e.missing()) return std::nullopt;
-    throw;
-  }
-}
+namespace {
 
-std::string ReadFile(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) throw SysError("open " + path);
+std::string ReadAll(const UniqueFd& fd, const std::string& path) {
   std::string out;
   char buf[65536];
   for (;;) {
@@ -63,6 +54,23 @@ std::string ReadFile(const std::string& path) {
     if (n == 0) return out;
     out.append(buf, static_cast<size_t>(n));
   }
+}
+
+}  // namespace
+
+std::string ReadFile(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw SysError("open " + path);
+  return ReadAll(fd, path);
+}
+
+// No exception for the common "not there": exit files are read for every
+// live container on each List and Status.
+std::optional<std::string> ReadFileIfExists(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd && errno == ENOENT) return std::nullopt;
+  if (!fd) throw SysError("open " + path);
+  return ReadAll(fd, path);
 }
 
 void RemoveAll(const std::string& path) {
