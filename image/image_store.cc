@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "image/image_match.h"
 #include "storage/base/error.h"
 #include "storage/digest.h"
 #include "storage/fs.h"
@@ -21,6 +22,7 @@ json ToJson(const ImageRecord& r) {
   return json{{"id", r.id},
               {"repo_tags", r.repo_tags},
               {"repo_digests", r.repo_digests},
+              {"manifest_digests", r.manifest_digests},
               {"blobs", r.blobs},
               {"chain_ids", r.chain_ids},
               {"size", r.size},
@@ -35,6 +37,8 @@ ImageRecord FromJson(const json& j) {
   r.id = j.at("id").get<std::string>();
   r.repo_tags = j.at("repo_tags").get<std::vector<std::string>>();
   r.repo_digests = j.at("repo_digests").get<std::vector<std::string>>();
+  // Records of berth before manifest_digests: the repo digests' only.
+  if (j.contains("manifest_digests")) r.manifest_digests = j.at("manifest_digests").get<std::vector<std::string>>();
   r.blobs = j.at("blobs").get<std::vector<std::string>>();
   r.chain_ids = j.at("chain_ids").get<std::vector<std::string>>();
   r.size = j.at("size").get<uint64_t>();
@@ -54,20 +58,6 @@ bool Erase(std::vector<std::string>& v, std::string_view s) {
   if (it == v.end()) return false;
   v.erase(it);
   return true;
-}
-
-bool Contains(const std::vector<std::string>& v, std::string_view s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
-}
-
-// "name:tag@digest" -> "name@digest": repo digests carry no tag.
-std::string DropTag(const std::string& ref) {
-  auto at = ref.find('@');
-  if (at == std::string::npos) return ref;
-  auto slash = ref.rfind('/', at);
-  auto colon = ref.rfind(':', at);
-  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) return ref;
-  return ref.substr(0, colon) + ref.substr(at);
 }
 
 // Every digest and chain id a record needs on disk.
@@ -111,8 +101,8 @@ void SetUserFromConfig(ImageRecord& rec) {
   }
 }
 
-ImageStore::ImageStore(std::string dir, storage::BlobStore& blobs, storage::LayerStore& layers, NormalizeFn normalize)
-    : images_dir_(std::move(dir)), blobs_(blobs), layers_(layers), normalize_(std::move(normalize)) {
+ImageStore::ImageStore(std::string dir, storage::BlobStore& blobs, storage::LayerStore& layers)
+    : images_dir_(std::move(dir)), blobs_(blobs), layers_(layers) {
   storage::MakeDirs(images_dir_, 0700);
 }
 
@@ -184,6 +174,7 @@ ImageRecord ImageStore::Add(ImageRecord rec) {
     ImageRecord merged = std::move(rec);
     for (const auto& t : it->second.repo_tags) AddUnique(merged.repo_tags, t);
     for (const auto& d : it->second.repo_digests) AddUnique(merged.repo_digests, d);
+    for (const auto& d : it->second.manifest_digests) AddUnique(merged.manifest_digests, d);
     for (const auto& b : it->second.blobs) AddUnique(merged.blobs, b);
     merged.pinned = merged.pinned || it->second.pinned;
     rec = std::move(merged);
@@ -193,52 +184,49 @@ ImageRecord ImageStore::Add(ImageRecord rec) {
   return rec;
 }
 
-const ImageRecord* ImageStore::FindLocked(std::string_view ref, bool* by_tag, std::string* tag) const {
-  if (by_tag) *by_tag = false;
+const ImageRecord* ImageStore::FindLocked(std::string_view ref, MatchKind* how, std::string* tag) const {
+  MatchKind unused;
+  if (!how) how = &unused;
+  *how = MatchKind::kNone;
   if (ref.empty()) return nullptr;
-  std::string id(ref);
-  if (storage::IsLowerHex(ref) && ref.size() == 64) id = "sha256:" + id;
-  if (auto it = images_.find(id); it != images_.end()) return &it->second;
-
-  std::vector<std::string> names{std::string(ref)};
-  if (normalize_) {
-    if (auto n = normalize_(ref)) {
-      names.push_back(*n);
-      names.push_back(DropTag(*n));
+  const ImageQuery q = ParseImageQuery(ref);
+  if (!q.id.empty()) {
+    if (auto it = images_.find(q.id); it != images_.end()) {
+      *how = MatchKind::kId;
+      return &it->second;
     }
   }
-  for (const auto& name : names) {
-    for (const auto& [iid, rec] : images_) {
-      if (Contains(rec.repo_tags, name)) {
-        if (by_tag) *by_tag = true;
-        if (tag) *tag = name;
-        return &rec;
-      }
-      if (Contains(rec.repo_digests, name)) return &rec;
-    }
+  for (const auto& [id, rec] : images_) {
+    if ((*how = MatchExact(rec, q, tag)) != MatchKind::kNone) return &rec;
   }
-
-  std::string_view prefix = ref.starts_with("sha256:") ? ref.substr(7) : ref;
-  if (!storage::IsLowerHex(prefix)) return nullptr;
+  if (q.id_prefix.empty()) return nullptr;
   const ImageRecord* found = nullptr;
-  for (const auto& [iid, rec] : images_) {
-    if (!std::string_view(iid).substr(7).starts_with(prefix)) continue;
+  for (const auto& [id, rec] : images_) {
+    if (!std::string_view(id).substr(7).starts_with(q.id_prefix)) continue;
     if (found) throw InvalidArgument("image id prefix \"" + std::string(ref) + "\" is ambiguous");
     found = &rec;
   }
+  if (found) *how = MatchKind::kIdPrefix;
   return found;
 }
 
-std::optional<ImageRecord> ImageStore::Find(std::string_view ref) const {
+std::optional<ImageMatch> ImageStore::Lookup(std::string_view ref) const {
   std::lock_guard lock(mu_);
-  const ImageRecord* r = FindLocked(ref, nullptr, nullptr);
+  MatchKind how;
+  const ImageRecord* r = FindLocked(ref, &how, nullptr);
   if (!r) return std::nullopt;
-  return *r;
+  return ImageMatch{*r, how};
+}
+
+std::optional<ImageRecord> ImageStore::Find(std::string_view ref) const {
+  auto m = Lookup(ref);
+  if (!m) return std::nullopt;
+  return std::move(m->record);
 }
 
 ImageRecord ImageStore::Resolve(std::string_view ref) const {
   auto r = Find(ref);
-  if (!r) throw NotFound("image \"" + std::string(ref) + "\" not found");
+  if (!r) throw NotFound("image " + Quoted(ref) + " not found");
   return *r;
 }
 
@@ -251,10 +239,10 @@ std::vector<ImageRecord> ImageStore::List() const {
 
 void ImageStore::Untag(std::string_view tag) {
   std::lock_guard lock(mu_);
-  bool by_tag = false;
+  MatchKind how;
   std::string matched;
-  const ImageRecord* r = FindLocked(tag, &by_tag, &matched);
-  if (!r || !by_tag) throw NotFound("no image is tagged \"" + std::string(tag) + "\"");
+  const ImageRecord* r = FindLocked(tag, &how, &matched);
+  if (!r || how != MatchKind::kTag) throw NotFound("no image is tagged \"" + std::string(tag) + "\"");
   ImageRecord& rec = images_.at(r->id);
   Erase(rec.repo_tags, matched);
   Save(rec);
@@ -262,12 +250,12 @@ void ImageStore::Untag(std::string_view tag) {
 
 bool ImageStore::Remove(std::string_view ref, const InUseFn& in_use) {
   std::unique_lock lock(mu_);
-  bool by_tag = false;
+  MatchKind how;
   std::string matched;
-  const ImageRecord* r = FindLocked(ref, &by_tag, &matched);
+  const ImageRecord* r = FindLocked(ref, &how, &matched);
   if (!r) return false;
   ImageRecord& rec = images_.at(r->id);
-  if (by_tag && rec.repo_tags.size() > 1) {  // other tags keep the image: only untag
+  if (how == MatchKind::kTag && rec.repo_tags.size() > 1) {  // other tags keep the image: only untag
     Erase(rec.repo_tags, matched);
     Save(rec);
     return true;

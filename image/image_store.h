@@ -22,7 +22,13 @@ namespace berth::image {
 struct ImageRecord {
   std::string id;                         // config digest, "sha256:<hex>"
   std::vector<std::string> repo_tags;     // "docker.io/library/busybox:latest"
-  std::vector<std::string> repo_digests;  // "docker.io/library/busybox@sha256:<manifest digest>"
+  // "docker.io/library/busybox@sha256:<digest>": the digest each repository
+  // was pulled by (a tag's manifest list or manifest, or the digest asked for).
+  std::vector<std::string> repo_digests;
+  // Every index and image manifest the image was reached through (the
+  // platform manifest of a list too): "repo@<any of these>" names the image
+  // in its repositories (image_match.h).
+  std::vector<std::string> manifest_digests;
   // Every blob this image keeps in the BlobStore: the index and manifest
   // blobs, the config blob (= id) and the compressed layer blobs.
   std::vector<std::string> blobs;
@@ -46,15 +52,17 @@ void SetUserFromConfig(ImageRecord& rec);
 
 // Returns the id of a container using the image, or nullopt if none does.
 using InUseFn = std::function<std::optional<std::string>(const std::string& image_id)>;
-// Turns a user-given image name ("busybox") into its canonical form
-// ("docker.io/library/busybox:latest"), or nullopt if it is no valid reference.
-using NormalizeFn = std::function<std::optional<std::string>(std::string_view)>;
+enum class MatchKind;
+// A stored image and how a string named it.
+struct ImageMatch {
+  ImageRecord record;
+  MatchKind how;
+};
 
 class ImageStore {
  public:
-  // `normalize` may be empty (names then match only verbatim).
   // Records live in `dir`.
-  ImageStore(std::string dir, storage::BlobStore& blobs, storage::LayerStore& layers, NormalizeFn normalize = {});
+  ImageStore(std::string dir, storage::BlobStore& blobs, storage::LayerStore& layers);
 
   // Reads every record (call at start): records whose config blob or layers
   // are missing, or that do not parse, are dropped (file removed) and logged.
@@ -68,9 +76,10 @@ class ImageStore {
   // Returns the stored record.
   ImageRecord Add(ImageRecord rec);
 
-  // Finds an image by: its id ("sha256:<hex>" or bare <hex>), a repo tag or
-  // repo digest (verbatim or normalized), or a unique prefix of its id hex.
-  // nullopt if nothing matches; INVALID_ARGUMENT if a prefix is ambiguous.
+  // Finds the image `ref` names by the rules of image_match.h (id, tag,
+  // digest reference, unique id prefix). nullopt if nothing matches;
+  // INVALID_ARGUMENT if a prefix is ambiguous.
+  std::optional<ImageMatch> Lookup(std::string_view ref) const;
   std::optional<ImageRecord> Find(std::string_view ref) const;
   // As Find, but NOT_FOUND naming `ref` when nothing matches.
   ImageRecord Resolve(std::string_view ref) const;
@@ -120,8 +129,8 @@ class ImageStore {
   // Drops the record; returns the trash CollectLocked made. By value: callers
   // pass the id of the record it erases.
   [[nodiscard]] std::vector<std::string> Delete(std::string id);
-  // The image `ref` names; with `by_tag` set when it matched a repo tag (then in `tag`).
-  const ImageRecord* FindLocked(std::string_view ref, bool* by_tag, std::string* tag) const;
+  // The image `ref` names and how; the tag that matched in `tag`.
+  const ImageRecord* FindLocked(std::string_view ref, MatchKind* how, std::string* tag) const;
   // Moves what no record or protection names into trash (renames, cheap) and
   // returns the trash paths, which the caller deletes after unlocking: deleting
   // a large layer takes seconds that must not block every other image RPC.
@@ -130,7 +139,6 @@ class ImageStore {
   std::string images_dir_;
   storage::BlobStore& blobs_;
   storage::LayerStore& layers_;
-  NormalizeFn normalize_;
   mutable std::mutex mu_;
   std::map<std::string, ImageRecord> images_;  // by id
   uint64_t next_protection_ = 0;

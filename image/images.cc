@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/layout.h"
+#include "image/image_match.h"
 #include "image/reference.h"
 #include "storage/base/error.h"
 
@@ -36,7 +37,7 @@ Images::Images(const config::Config& cfg) : Images(cfg, config::Layout(cfg)) {}
 Images::Images(const config::Config& cfg, const config::Layout& layout)
     : blobs(layout.Blobs()),
       layers(layout.Layers()),
-      store(layout.Images(), blobs, layers, Normalize),
+      store(layout.Images(), blobs, layers),
       client(ClientOptions(cfg)),
       puller(client, blobs, layers, store, cfg.images.max_parallel_downloads, PinnedRefs(cfg)) {
   blobs.CleanIngest();
@@ -45,14 +46,21 @@ Images::Images(const config::Config& cfg, const config::Layout& layout)
   spdlog::info("image store {}: {} images", cfg.root, store.List().size());
 }
 
-RunnableImage Images::Runnable(ImageRecord rec) const {
+RunnableImage Images::Runnable(ImageRecord rec, std::string name) const {
   RunnableImage out;
+  out.name = std::move(name);
   for (const auto& chain : rec.chain_ids) out.layer_dirs.push_back(layers.DiffPath(storage::Digest::Parse(chain)));
   out.record = std::move(rec);
   return out;
 }
 
-RunnableImage Images::ForContainer(const std::string& ref) { return Runnable(store.Resolve(ref)); }
+RunnableImage Images::ForContainer(const runtime::v1::ImageSpec& spec) {
+  const std::string& ref = spec.image();
+  auto m = store.Lookup(ref);
+  if (!m) throw NotFound("image " + Quoted(ref) + " not found");
+  std::string name = ContainerImageName(m->record, m->how, ref, spec.user_specified_image());
+  return Runnable(std::move(m->record), std::move(name));
+}
 
 RunnableImage Images::ForPause(const std::string& ref) {
   return WithContext("pause image " + ref + " (config pause.image)", [&] {
@@ -70,7 +78,7 @@ RunnableImage Images::ForPause(const std::string& ref) {
       rec->pinned = true;
       rec = store.Add(*rec);
     }
-    return Runnable(std::move(*rec));
+    return Runnable(std::move(*rec), ref);
   });
 }
 

@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "config/layout.h"
+#include "cri/cri.h"
 #include "image/image_store.h"
 #include "image/puller.h"
 #include "image/registry_client.h"
@@ -18,20 +19,22 @@
 
 namespace berth::image {
 
-// An image as a container runs from it: its record and its layer dirs,
-// bottom layer first.
+// An image as a container runs from it: its record, its layer dirs (bottom
+// layer first) and the name the container shows (ContainerImageName).
 struct RunnableImage {
   ImageRecord record;
   std::vector<std::string> layer_dirs;
+  std::string name;
 };
 
 class Images {
  public:
   explicit Images(const config::Config& cfg);
 
-  // The stored image a CRI reference (name, id, digest) names; NOT_FOUND
-  // if absent (containers run only pulled images).
-  RunnableImage ForContainer(const std::string& ref);
+  // The stored image a CRI image spec names (image: tag, id, digest;
+  // user_specified_image for the name shown); NOT_FOUND if absent
+  // (containers run only pulled images).
+  RunnableImage ForContainer(const runtime::v1::ImageSpec& spec);
   // The pause image (config pause.image): pulled when the store lacks it,
   // once for a burst of first pods, and pinned, so RemoveImage cannot take
   // the layers pods run from. Errors keep their code and name the config key.
@@ -45,7 +48,7 @@ class Images {
 
  private:
   Images(const config::Config& cfg, const config::Layout& layout);
-  RunnableImage Runnable(ImageRecord rec) const;
+  RunnableImage Runnable(ImageRecord rec, std::string name) const;
   std::mutex pause_pull_mu_;
 };
 

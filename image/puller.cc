@@ -15,6 +15,7 @@ namespace berth::image {
 
 struct Puller::Target {
   std::string top_digest;            // what the tag points to (index or manifest): the repo digest
+  std::vector<std::string> manifests;  // top_digest, then the platform manifest of an index
   std::vector<std::string> blobs;    // manifest blobs, config, layers
   Manifest manifest;                 // the image manifest for this platform
   std::string config_body;
@@ -61,12 +62,14 @@ Puller::Target Puller::Resolve(const Reference& ref, const Credentials& creds, I
     blobs_.Put(storage::Digest::Parse(t.top_digest), body);
   }
   t.blobs.push_back(t.top_digest);
+  t.manifests.push_back(t.top_digest);
   t.manifest = ParseManifest(body, media_type, ref.String());
   if (t.manifest.kind == ManifestKind::kIndex) {
     const Descriptor& d = SelectPlatform(t.manifest, HostPlatform(), ref.String());
     guard.Add({d.digest}, {});
     body = ManifestBody(ref, d.digest, creds, &media_type);
     t.blobs.push_back(d.digest);
+    t.manifests.push_back(d.digest);
     t.manifest = ParseManifest(body, media_type, ref.String() + " (" + d.digest + ")");
     if (t.manifest.kind != ManifestKind::kImage)
       throw InvalidArgument("image " + ref.String() + ": index entry " + d.digest + " is not an image manifest");
@@ -190,6 +193,7 @@ ImageRecord Puller::PullNew(const Reference& ref, const std::string& tag, const 
   rec.chain_ids = FetchAndUnpackLayers(ref, t, creds, guard);
   if (!tag.empty()) rec.repo_tags.push_back(tag);
   rec.repo_digests.push_back(ref.Name() + "@" + t.top_digest);
+  rec.manifest_digests = t.manifests;
   rec.blobs = t.blobs;
   rec.size = static_cast<uint64_t>(t.manifest.config.size);
   for (const auto& l : t.manifest.layers) rec.size += static_cast<uint64_t>(l.size);

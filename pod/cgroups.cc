@@ -35,24 +35,53 @@ std::string ReadOr(const std::string& path, const std::string& fallback) {
   }
 }
 
-}  // namespace
-
-std::set<std::string> CgroupSupport::V1ControllersFromMountinfo(const std::string& mountinfo) {
-  std::set<std::string> out;
+// Calls f(mount point, controller) for each controller of each v1 cgroup mount.
+template <typename F>
+void ForEachV1Controller(const std::string& mountinfo, F f) {
   std::istringstream in(mountinfo);
   for (std::string line; std::getline(in, line);) {
-    // "... - <fstype> <source> <super options>"
+    // "<id> <parent> <maj:min> <root> <mount point> ... - <fstype> <source> <super options>"
     const size_t sep = line.find(" - ");
     if (sep == std::string::npos) continue;
-    std::istringstream tail(line.substr(sep + 3));
-    std::string fstype, source, options;
+    std::istringstream head(line.substr(0, sep)), tail(line.substr(sep + 3));
+    std::string id, parent, dev, root, mount_point, fstype, source, options;
+    head >> id >> parent >> dev >> root >> mount_point;
     tail >> fstype >> source >> options;
     if (fstype != "cgroup") continue;
     std::istringstream opts(options);
     for (std::string opt; std::getline(opts, opt, ',');) {
-      if (KnownV1Controllers().contains(opt)) out.insert(opt);
+      if (KnownV1Controllers().contains(opt)) f(mount_point, opt);
     }
   }
+}
+
+// v2: memory.swap.max of berthd's own cgroup, or (berthd in the root,
+// which has none) of any child.
+bool V2SwapFile() {
+  const std::string self = ReadOr("/proc/self/cgroup", "");
+  const size_t at = self.find("0::");
+  std::string path = at == std::string::npos ? "/" : self.substr(at + 3, self.find('\n', at) - at - 3);
+  std::error_code ec;
+  if (path != "/") return fs::exists("/sys/fs/cgroup" + path + "/memory.swap.max", ec);
+  for (const auto& e : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+    if (e.is_directory(ec) && fs::exists(e.path() / "memory.swap.max", ec)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::set<std::string> CgroupSupport::V1ControllersFromMountinfo(const std::string& mountinfo) {
+  std::set<std::string> out;
+  ForEachV1Controller(mountinfo, [&](const std::string&, const std::string& c) { out.insert(c); });
+  return out;
+}
+
+std::string CgroupSupport::V1MountPoint(const std::string& mountinfo, const std::string& controller) {
+  std::string out;
+  ForEachV1Controller(mountinfo, [&](const std::string& mp, const std::string& c) {
+    if (c == controller && out.empty()) out = mp;
+  });
   return out;
 }
 
@@ -86,9 +115,15 @@ CgroupSupport CgroupSupport::Detect() {
   s.detected = true;
   struct statfs st {};
   s.unified = ::statfs("/sys/fs/cgroup", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;
+  const std::string mountinfo = s.unified ? "" : ReadOr("/proc/self/mountinfo", "");
   s.controllers = s.unified ? V2Controllers(ReadOr("/sys/fs/cgroup/cgroup.controllers", ""))
-                            : V1ControllersFromMountinfo(ReadOr("/proc/self/mountinfo", ""));
+                            : V1ControllersFromMountinfo(mountinfo);
   std::error_code ec;
+  if (s.unified) {
+    s.swap = s.controllers.contains("memory") && V2SwapFile();
+  } else if (const std::string mp = V1MountPoint(mountinfo, "memory"); !mp.empty()) {
+    s.swap = fs::exists(mp + "/memory.memsw.limit_in_bytes", ec);
+  }
   for (const auto& e : fs::directory_iterator("/sys/kernel/mm/hugepages", ec)) {
     const std::string size = HugepageSizeFromDir(e.path().filename().string());
     if (!size.empty()) s.hugepage_sizes.insert(size);
@@ -102,6 +137,7 @@ std::string CgroupSupport::Describe() const {
   out += "; huge pages:";
   if (hugepage_sizes.empty()) out += " none";
   for (const auto& h : hugepage_sizes) out += " " + h;
+  out += swap ? "; swap limits" : "; no swap limits";
   return out;
 }
 

@@ -26,15 +26,21 @@ struct CgroupSupport {
   std::set<std::string> controllers;
   // Huge page sizes the kernel has, as the CRI and runc name them ("2MB", "1GB").
   std::set<std::string> hugepage_sizes;
+  // Swap can be limited: v1 memory.memsw.* exist (swap accounting is on),
+  // v2 memory.swap.max does.
+  bool swap = false;
 
   bool Has(const std::string& controller) const { return !detected || controllers.contains(controller); }
   bool HasHugepageSize(const std::string& size) const { return !detected || hugepage_sizes.contains(size); }
+  bool HasSwap() const { return !detected || swap; }
 
   // Reads /proc/self/mountinfo, /sys/fs/cgroup and /sys/kernel/mm/hugepages.
   static CgroupSupport Detect();
   // The parsers behind Detect, for tests.
   static std::set<std::string> V1ControllersFromMountinfo(const std::string& mountinfo);
   static std::set<std::string> V2Controllers(const std::string& cgroup_controllers);
+  // Where the v1 hierarchy of `controller` is mounted; "" if it is not.
+  static std::string V1MountPoint(const std::string& mountinfo, const std::string& controller);
   // "hugepages-2048kB" -> "2MB", "hugepages-1048576kB" -> "1GB"; "" if not one.
   static std::string HugepageSizeFromDir(const std::string& dir_name);
   // One line for the log: "cgroup v1: blkio cpu ...; huge pages: 1GB 2MB".

@@ -104,7 +104,7 @@ std::string ContainerManager::Create(const runtime::v1::CreateContainerRequest& 
   if (sb->state != SandboxState::kReady) {
     throw FailedPrecondition("CreateContainer: sandbox " + sb->id + " is not ready");
   }
-  const ContainerImage img = resolve_image_(config.image().image());
+  const ContainerImage img = resolve_image_(config.image());
 
   Container c;
   c.sandbox_id = sb->id;
@@ -116,13 +116,12 @@ std::string ContainerManager::Create(const runtime::v1::CreateContainerRequest& 
 
   c.id = NewId();
   c.created_at = NowNs();
-  c.image = config.image().image();
+  c.image = img.name;
   c.image_id = img.record.id;
   c.image_ref = img.record.repo_digests.empty() ? img.record.id : img.record.repo_digests.front();
   c.labels.insert(config.labels().begin(), config.labels().end());
   c.annotations.insert(config.annotations().begin(), config.annotations().end());
   c.config_json = ToJson(config);
-  c.resources_json = ToJson(config.linux().resources());
   c.runtime_handler = sb->runtime_handler;
   c.runtime_path = sb->runtime_path;
   c.runtime_root = sb->runtime_root;
@@ -191,6 +190,7 @@ void ContainerManager::BuildBundle(Container& c, const Sandbox& sb, const Contai
                               .own_capabilities = OwnCapabilities(),
                               .cgroups = cgroups_};
   ContainerSpec spec = BuildContainerSpec(in);
+  c.resources_json = ToJson(AppliedResources(config.linux().resources(), spec.spec["linux"]["resources"]));
   c.oom_score_adj_requested = spec.oom_score_adj_requested;
   c.dropped_limits = spec.dropped_limits;
   LogDroppedLimits(c.id, c.dropped_limits);

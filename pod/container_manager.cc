@@ -171,7 +171,8 @@ void ContainerManager::UpdateResources(const std::string& raw_id, const runtime:
     throw FailedPrecondition("UpdateContainerResources: container " + id + " has exited");
   }
   std::vector<DroppedLimit> dropped;
-  OciOf(c).runtime().Update(id, OciResources(r, cgroups_, &dropped));
+  const nlohmann::json applied = OciResources(r, cgroups_, &dropped);
+  OciOf(c).runtime().Update(id, applied);
   LogDroppedLimits(id, dropped);
   for (auto& d : dropped) {
     auto same = [&](const DroppedLimit& o) { return o.resource == d.resource; };
@@ -182,7 +183,7 @@ void ContainerManager::UpdateResources(const std::string& raw_id, const runtime:
   runtime::v1::LinuxContainerResources merged;
   FromJson(c.resources_json, &merged, "container " + id + " resources");
   merged.MergeFrom(r);
-  c.resources_json = ToJson(merged);
+  c.resources_json = ToJson(AppliedResources(std::move(merged), applied));
   store_.Save(c);
   spdlog::info("container {}: resources updated", id);
 }

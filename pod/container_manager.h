@@ -31,8 +31,8 @@ namespace berth::pod {
 
 // What a container needs of its image (image::Images::ForContainer).
 using ContainerImage = image::RunnableImage;
-// Resolves a CRI image reference (name, id, digest); NOT_FOUND if absent.
-using ResolveImageFn = std::function<ContainerImage(const std::string& ref)>;
+// Resolves a CRI image spec (image by name, id or digest); NOT_FOUND if absent.
+using ResolveImageFn = std::function<ContainerImage(const runtime::v1::ImageSpec& spec)>;
 
 class ContainerManager {
  public:

@@ -228,6 +228,37 @@ class ResourceFilter {
   std::vector<DroppedLimit>* dropped_;
 };
 
+// The OCI memory limits. swap is memory plus swap (v1 memsw; runc writes
+// swap.max = swap - limit on v2). A memory limit without a swap limit gets
+// swap = limit, so the limit means what it says (no swap beyond it), as
+// CRI-O and containerd do; kubelet without NodeSwap sends no swap limit.
+json MemoryResources(const v1::LinuxContainerResources& r, const CgroupSupport& cg, ResourceFilter& keep) {
+  const int64_t limit = r.memory_limit_in_bytes();
+  int64_t swap = r.memory_swap_limit_in_bytes();
+  if (limit < 0) throw InvalidArgument("memory_limit_in_bytes " + std::to_string(limit) + " is negative");
+  if (swap < -1) throw InvalidArgument("memory_swap_limit_in_bytes " + std::to_string(swap) + " is below -1");
+  if (swap > 0 && limit > 0 && swap < limit) {
+    throw InvalidArgument("memory_swap_limit_in_bytes " + std::to_string(swap) +
+                          " is below memory_limit_in_bytes " + std::to_string(limit) +
+                          " (it counts memory plus swap)");
+  }
+  json mem = json::object();
+  const bool limited = limit != 0 && keep.Keep("memory_limit_in_bytes", "memory", std::to_string(limit), false);
+  if (limited) mem["limit"] = limit;
+  if (swap == 0 && !limited) return mem;
+  if (!cg.HasSwap()) {
+    // Unlimited swap (-1) or none asked for is what such a node gives anyway.
+    if (swap > 0) {
+      throw InvalidArgument("memory_swap_limit_in_bytes " + std::to_string(swap) +
+                            ": this node cannot limit swap (no swap accounting in its memory cgroup)");
+    }
+    return mem;
+  }
+  if (swap == 0) swap = limit;
+  if (keep.Keep("memory_swap_limit_in_bytes", "memory", std::to_string(swap), false)) mem["swap"] = swap;
+  return mem;
+}
+
 }  // namespace
 
 nlohmann::json OciResources(const v1::LinuxContainerResources& r, const CgroupSupport& cg,
@@ -253,10 +284,7 @@ nlohmann::json OciResources(const v1::LinuxContainerResources& r, const CgroupSu
     cpu["mems"] = r.cpuset_mems();
   }
   if (!cpu.empty()) res["cpu"] = std::move(cpu);
-  json mem = json::object();
-  const auto limit = r.memory_limit_in_bytes(), swap = r.memory_swap_limit_in_bytes();
-  if (limit != 0 && keep.Keep("memory_limit_in_bytes", "memory", std::to_string(limit), false)) mem["limit"] = limit;
-  if (swap != 0 && keep.Keep("memory_swap_limit_in_bytes", "memory", std::to_string(swap), false)) mem["swap"] = swap;
+  json mem = MemoryResources(r, cg, keep);
   if (!mem.empty()) res["memory"] = std::move(mem);
   // The CRI (v1) carries no pids limit: kubelet sets it on the pod cgroup.
   json pages = json::array();
@@ -270,6 +298,13 @@ nlohmann::json OciResources(const v1::LinuxContainerResources& r, const CgroupSu
   }
   if (!u.empty()) res["unified"] = std::move(u);
   return res;
+}
+
+v1::LinuxContainerResources AppliedResources(v1::LinuxContainerResources r, const json& oci) {
+  if (!oci.is_object() || !oci.contains("memory")) return r;
+  const json& mem = oci.at("memory");
+  if (mem.contains("swap")) r.set_memory_swap_limit_in_bytes(mem.at("swap").get<int64_t>());
+  return r;
 }
 
 ContainerSpec BuildContainerSpec(const ContainerSpecInput& in) {

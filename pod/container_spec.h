@@ -85,6 +85,11 @@ ContainerSpec BuildContainerSpec(const ContainerSpecInput& in);
 nlohmann::json OciResources(const runtime::v1::LinuxContainerResources& r, const CgroupSupport& cg,
                             std::vector<DroppedLimit>* dropped = nullptr);
 
+// `r` as ContainerStatus reports it once `oci` (OciResources of it) is
+// applied: with the swap limit set (the memory limit when none was asked).
+runtime::v1::LinuxContainerResources AppliedResources(runtime::v1::LinuxContainerResources r,
+                                                      const nlohmann::json& oci);
+
 // max(requested, own): a process cannot go below its parent's oom_score_adj
 // without CAP_SYS_RESOURCE. Logs once when it raised a value.
 int64_t ClampOomScoreAdj(int64_t requested, int own);

@@ -138,7 +138,7 @@ int Serve(const config::Config& cfg) {
   }
   pod::PauseImageFn pause_image;
   if (!cfg.pause.image.empty()) pause_image = [&] { return images->ForPause(cfg.pause.image); };
-  pod::Pods pods(cfg, cni, pause_image, [&](const std::string& ref) { return images->ForContainer(ref); });
+  pod::Pods pods(cfg, cni, pause_image, [&](const runtime::v1::ImageSpec& spec) { return images->ForContainer(spec); });
   try {
     pods.Recover();
   } catch (const std::exception& e) {

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include "tests/integration/container_fixture.h"
+#include "tests/integration/image_calls.h"
 
 namespace berth::testing {
 namespace {
@@ -214,7 +215,12 @@ TEST_F(ContainerTest, UpdateContainerResourcesChangesTheLiveCgroup) {
   const std::string id = MustRunContainer(req);
   ASSERT_TRUE(WaitState(id, runtime::v1::CONTAINER_RUNNING));
   const std::string limit_file = CgroupDir("memory", id) + "/memory.limit_in_bytes";
+  // No swap limit asked: memory plus swap is the memory limit, i.e. no swap (v1 memsw).
+  const std::string memsw_file = CgroupDir("memory", id) + "/memory.memsw.limit_in_bytes";
   EXPECT_EQ(Trim(Slurp(limit_file)), std::to_string(64 << 20));
+  if (fs::exists(memsw_file)) {
+    EXPECT_EQ(Trim(Slurp(memsw_file)), std::to_string(64 << 20));
+  }
 
   runtime::v1::UpdateContainerResourcesRequest u;
   u.set_container_id(id);
@@ -224,10 +230,66 @@ TEST_F(ContainerTest, UpdateContainerResourcesChangesTheLiveCgroup) {
   auto st = berthd_->runtime().UpdateContainerResources(Ctx(30).get(), u, &ur);
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(Trim(Slurp(limit_file)), std::to_string(96 << 20));
+  if (fs::exists(memsw_file)) {
+    EXPECT_EQ(Trim(Slurp(memsw_file)), std::to_string(96 << 20));
+  }
   EXPECT_EQ(Trim(Slurp(CgroupDir("cpu", id) + "/cpu.shares")), "512");
   auto s = Status(id).status();
   EXPECT_EQ(s.resources().linux().memory_limit_in_bytes(), 96 << 20);
   EXPECT_EQ(s.resources().linux().cpu_shares(), 512);
+  if (fs::exists(memsw_file)) {
+    EXPECT_EQ(s.resources().linux().memory_swap_limit_in_bytes(), 96 << 20);
+  }
+
+  // An explicit swap limit is honoured.
+  u.mutable_linux()->set_memory_swap_limit_in_bytes(128 << 20);
+  st = berthd_->runtime().UpdateContainerResources(Ctx(30).get(), u, &ur);
+  if (!fs::exists(memsw_file)) {
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+    return;
+  }
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(Trim(Slurp(memsw_file)), std::to_string(128 << 20));
+  EXPECT_EQ(Status(id).status().resources().linux().memory_swap_limit_in_bytes(), 128 << 20);
+}
+
+// kubelet creates containers by image id; users by digest. Both show the
+// tag the image is known by, with the digest as image_ref.
+TEST_F(ContainerTest, AContainerCreatedByIdOrDigestShowsTheTag) {
+  StartBerthd(13);
+  const std::string pod = RunPod("names");
+  const auto img = ImageStatus(*berthd_, Image()).image();
+  ASSERT_EQ(img.repo_digests().size(), 1);
+  const std::string id_ref = img.id(), digest_ref = img.repo_digests(0);
+  for (const auto& ref : {id_ref, digest_ref}) {
+    auto req = CtrRequest(pod, "by-" + std::to_string(ref.size()), {"sleep", "1000"});
+    req.mutable_config()->mutable_image()->set_image(ref);
+    const std::string id = MustCreate(req);
+    auto st = Status(id).status();
+    EXPECT_EQ(st.image().image(), Image()) << ref;
+    EXPECT_EQ(st.image_ref(), digest_ref) << ref;
+    EXPECT_EQ(st.image_id(), id_ref) << ref;
+    runtime::v1::ListContainersRequest lr;
+    lr.mutable_filter()->set_id(id);
+    runtime::v1::ListContainersResponse list;
+    ASSERT_TRUE(berthd_->runtime().ListContainers(Ctx().get(), lr, &list).ok());
+    ASSERT_EQ(list.containers().size(), 1);
+    EXPECT_EQ(list.containers(0).image().image(), Image()) << ref;
+  }
+}
+
+TEST_F(ContainerTest, AnExplicitSwapLimitAtCreateIsHonoured) {
+  StartBerthd(12);
+  const std::string pod = RunPod("swap");
+  auto req = CtrRequest(pod, "s", {"sleep", "1000"});
+  auto* res = req.mutable_config()->mutable_linux()->mutable_resources();
+  res->set_memory_limit_in_bytes(64 << 20);
+  res->set_memory_swap_limit_in_bytes(80 << 20);
+  const std::string memsw_file = "/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes";
+  if (!fs::exists(memsw_file)) GTEST_SKIP() << "no swap accounting on this node (" << memsw_file << ")";
+  const std::string id = MustRunContainer(req);
+  EXPECT_EQ(Trim(Slurp(CgroupDir("memory", id) + "/memory.memsw.limit_in_bytes")), std::to_string(80 << 20));
+  EXPECT_EQ(Status(id).status().resources().linux().memory_swap_limit_in_bytes(), 80 << 20);
 }
 
 TEST_F(ContainerTest, Kill9RestartKeepsContainersStatesAndLogs) {

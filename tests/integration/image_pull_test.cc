@@ -131,6 +131,53 @@ TEST_F(ImagePull, MultiArchIndexPicksAmd64) {
   EXPECT_EQ(st.image().repo_digests(0), Ref("@" + TestRegistry::TestImageDigest("latest")));
 }
 
+// ListImages with a filter: the images it names.
+std::vector<runtime::v1::Image> ListImagesNamed(Berthd& d, const std::string& ref) {
+  runtime::v1::ListImagesRequest req;
+  req.mutable_filter()->mutable_image()->set_image(ref);
+  runtime::v1::ListImagesResponse resp;
+  auto st = d.images().ListImages(Ctx().get(), req, &resp);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  return {resp.images().begin(), resp.images().end()};
+}
+
+// Pulled by tag through a manifest list: the image answers to every name a
+// user has for it, and RemoveImage takes each.
+TEST_F(ImagePull, AnImageAnswersToEveryNameAUserHasForIt) {
+  Berthd d(WithConfig(InsecureRegistryConfig(reg_->host())));
+  const std::string list = TestRegistry::TestImageDigest("latest"), manifest = TestRegistry::TestImageDigest("amd64");
+  const std::vector<std::string> names = {ManifestBlobs("amd64")[0],        // the id
+                                          "@" + ManifestBlobs("amd64")[0],  // as pasted after copying it
+                                          ManifestBlobs("amd64")[0].substr(7, 12),
+                                          Ref("@" + manifest),  // the platform manifest
+                                          Ref("@" + list),      // the manifest list it was pulled through
+                                          Ref(":latest")};
+  for (const auto& name : names) {
+    auto r = Pull(d, Ref(":latest"));
+    ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+    // RepoDigests: the list's digest, what the tag points to (as containerd and docker record it).
+    auto st = ImageStatus(d, name);
+    ASSERT_TRUE(st.has_image()) << name;
+    EXPECT_EQ(st.image().id(), r.image_ref) << name;
+    EXPECT_EQ(st.image().repo_digests().size(), 1) << name;
+    EXPECT_EQ(st.image().repo_digests(0), Ref("@" + list)) << name;
+    auto listed = ListImagesNamed(d, name);
+    ASSERT_EQ(listed.size(), 1u) << name;
+    EXPECT_EQ(listed[0].id(), r.image_ref) << name;
+    // A pull by either digest finds the image present and changes nothing.
+    const int before = BlobGets(*reg_, ManifestBlobs("amd64")[1]);
+    ASSERT_TRUE(Pull(d, Ref("@" + manifest)).status.ok());
+    EXPECT_EQ(ImageStatus(d, name).image().repo_digests().size(), 1) << name;
+    EXPECT_EQ(BlobGets(*reg_, ManifestBlobs("amd64")[1]), before);
+
+    auto rm = RemoveImage(d, name);
+    ASSERT_TRUE(rm.ok()) << name << ": " << rm.error_message();
+    EXPECT_TRUE(ListImages(d).empty()) << name;
+  }
+  EXPECT_TRUE(ListImagesNamed(d, Ref("@" + manifest)).empty());
+  EXPECT_FALSE(ImageStatus(d, ManifestBlobs("amd64")[0]).has_image());
+}
+
 TEST_F(ImagePull, DockerSchema2ManifestsPull) {
   Berthd d(WithConfig(InsecureRegistryConfig(reg_->host())));
   auto r = Pull(d, Ref(":docker"));

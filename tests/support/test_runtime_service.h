@@ -16,8 +16,8 @@ struct TestRuntimeService {
       : cni(cfg.cni.conf_dir, cfg.cni.bin_dirs, config::Layout(cfg).CniCache()),
         pods(cfg, cni, {}, NoImages),
         service(cfg, pods, cni) {}
-  static pod::ContainerImage NoImages(const std::string& ref) {
-    throw NotFound("image " + ref + " not found (the test service has no image store)");
+  static pod::ContainerImage NoImages(const runtime::v1::ImageSpec& spec) {
+    throw NotFound("image " + spec.image() + " not found (the test service has no image store)");
   }
   network::Cni cni;
   pod::Pods pods;

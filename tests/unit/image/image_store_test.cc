@@ -17,17 +17,9 @@ using storage::Sha256Of;
 
 class ImageStoreTest : public ::testing::Test {
  protected:
-  ImageStoreTest() { store_ = std::make_unique<ImageStore>(root() + "/images", blobs_, layers_, Normalize); }
+  ImageStoreTest() { store_ = std::make_unique<ImageStore>(root() + "/images", blobs_, layers_); }
 
   std::string root() const { return tmp_.path().string(); }
-
-  // Test double for the reference normalizer: "name[:tag]" -> docker.io/library/name:tag.
-  static std::optional<std::string> Normalize(std::string_view ref) {
-    std::string r(ref);
-    if (r.find('/') != std::string::npos || r.find('@') != std::string::npos) return r;
-    if (r.find(':') == std::string::npos) r += ":latest";
-    return "docker.io/library/" + r;
-  }
 
   // Stores an image with one layer unique to it plus a shared base layer.
   ImageRecord MakeImage(const std::string& name, const std::vector<std::string>& tags) {
@@ -93,7 +85,7 @@ TEST_F(ImageStoreTest, AddPersistsAndResolvesEveryWay) {
     EXPECT_NE(std::string(e.what()).find("alpine"), std::string::npos);
   }
 
-  ImageStore reloaded(root() + "/images", blobs_, layers_, Normalize);
+  ImageStore reloaded(root() + "/images", blobs_, layers_);
   reloaded.Load();
   ASSERT_EQ(reloaded.List().size(), 1u);
   EXPECT_EQ(reloaded.List()[0], rec);
@@ -131,7 +123,7 @@ TEST_F(ImageStoreTest, TagMovesToTheNewImage) {
   EXPECT_EQ(store_->Resolve(new_img.id).repo_tags.size(), 2u);
   // Re-adding merges digests and tags instead of replacing.
   EXPECT_EQ(store_->Resolve(new_img.id).repo_digests.size(), 1u);
-  ImageStore reloaded(root() + "/images", blobs_, layers_, Normalize);
+  ImageStore reloaded(root() + "/images", blobs_, layers_);
   reloaded.Load();
   EXPECT_TRUE(reloaded.Resolve(old_img.id).repo_tags.empty());
 }
@@ -199,7 +191,7 @@ TEST_F(ImageStoreTest, LoadDropsBrokenRecordsAndCollectsOrphans) {
   blobs_.Put(Digest::Parse(Sha256Of("orphan")), "orphan");
   tmp_.Write("images/garbage.json.tmp-123456", "{");
 
-  ImageStore reloaded(root() + "/images", blobs_, layers_, Normalize);
+  ImageStore reloaded(root() + "/images", blobs_, layers_);
   reloaded.Load();
   ASSERT_EQ(reloaded.List().size(), 1u);
   EXPECT_EQ(reloaded.List()[0].id, keep.id);
@@ -229,7 +221,7 @@ TEST_F(ImageStoreTest, RemoveLeavesNoTrashAndCrashLeftTrashGoesAtStart) {
   storage::LayerStore layers(root() + "/layers");
   blobs.CleanIngest();
   layers.CleanPartial();
-  ImageStore reloaded(root() + "/images", blobs, layers, Normalize);
+  ImageStore reloaded(root() + "/images", blobs, layers);
   reloaded.Load();
   EXPECT_FALSE(fs::exists(layer_trash));
   EXPECT_FALSE(fs::exists(blob_trash));

@@ -35,7 +35,9 @@ TEST_F(ImagesTest, TheStoresLiveWhereTheLayoutSays) {
 
 TEST_F(ImagesTest, AContainerRunsOnlyAStoredImage) {
   try {
-    images_.ForContainer("docker.io/library/busybox:latest");
+    runtime::v1::ImageSpec spec;
+    spec.set_image("docker.io/library/busybox:latest");
+    images_.ForContainer(spec);
     FAIL() << "an image that was never pulled resolved";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Code::kNotFound);

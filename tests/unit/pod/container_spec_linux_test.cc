@@ -184,6 +184,41 @@ TEST(ContainerSpecResources, CriValuesMapAndZeroMeansUnset) {
   EXPECT_THROW(OciResources(r, all), Error);
 }
 
+TEST(ContainerSpecResources, AMemoryLimitMeansNoSwapBeyondIt) {
+  for (bool unified : {false, true}) {
+    CgroupSupport cg;
+    cg.detected = true;
+    cg.unified = unified;
+    cg.controllers = {"memory"};
+    cg.swap = true;
+    v1::LinuxContainerResources r;
+    r.set_memory_limit_in_bytes(64 << 20);
+    // swap counts memory plus swap: equal to the limit is no swap (runc: v1 memsw, v2 swap.max = 0).
+    EXPECT_EQ(OciResources(r, cg), (json{{"memory", {{"limit", 64 << 20}, {"swap", 64 << 20}}}})) << unified;
+    r.set_memory_swap_limit_in_bytes(96 << 20);  // an explicit one is honoured
+    EXPECT_EQ(OciResources(r, cg)["memory"]["swap"], 96 << 20);
+    r.set_memory_swap_limit_in_bytes(-1);  // unlimited, as kubelet's NodeSwap UnlimitedSwap asks
+    EXPECT_EQ(OciResources(r, cg)["memory"]["swap"], -1);
+    r.set_memory_swap_limit_in_bytes(32 << 20);  // below the memory limit: runc would fail on it
+    EXPECT_THROW(OciResources(r, cg), Error);
+  }
+  // No swap accounting: a limit stays a memory limit, an explicit swap limit is refused.
+  CgroupSupport no_swap;
+  no_swap.detected = true;
+  no_swap.controllers = {"memory"};
+  v1::LinuxContainerResources r;
+  r.set_memory_limit_in_bytes(64 << 20);
+  EXPECT_EQ(OciResources(r, no_swap), (json{{"memory", {{"limit", 64 << 20}}}}));
+  r.set_memory_swap_limit_in_bytes(128 << 20);
+  try {
+    OciResources(r, no_swap);
+    ADD_FAILURE() << "a swap limit the node cannot apply was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Code::kInvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("memory_swap_limit_in_bytes"), std::string::npos) << e.what();
+  }
+}
+
 // This node's shape: v1 without hugetlb, 2MB and 1GB pages, as kubelet fills them.
 CgroupSupport V1WithoutHugetlb() {
   CgroupSupport cg;
@@ -260,6 +295,9 @@ TEST(CgroupSupport, ParsesV1MountsV2ControllersAndPageSizes) {
       "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd\n"
       "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
   EXPECT_EQ(CgroupSupport::V1ControllersFromMountinfo(mountinfo), (std::set<std::string>{"cpu", "cpuacct", "memory"}));
+  EXPECT_EQ(CgroupSupport::V1MountPoint(mountinfo, "memory"), "/sys/fs/cgroup/memory");
+  EXPECT_EQ(CgroupSupport::V1MountPoint(mountinfo, "cpuacct"), "/sys/fs/cgroup/cpu,cpuacct");
+  EXPECT_EQ(CgroupSupport::V1MountPoint(mountinfo, "hugetlb"), "");
   EXPECT_EQ(CgroupSupport::V2Controllers("cpuset cpu io memory hugetlb pids\n"),
             (std::set<std::string>{"cpuset", "cpu", "io", "memory", "hugetlb", "pids"}));
   EXPECT_EQ(CgroupSupport::HugepageSizeFromDir("hugepages-2048kB"), "2MB");
