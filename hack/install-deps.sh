@@ -16,7 +16,7 @@ RUNTIME_PKGS=(
   runc crun runsc containernetworking-plugins iptables iproute2 util-linux procps
 )
 TEST_PKGS=(
-  docker-registry busybox openssl curl jq python3
+  docker-registry busybox openssl curl jq python3 python3-prometheus-client
   containerd  # the peer hack/bench-pull.sh measures against (started by the script, never as a service)
   conmon  # CRI-O's C monitor: hack/bench-containers.sh's RSS reference for berth-conmon (run by hand)
 )

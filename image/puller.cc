@@ -10,6 +10,7 @@
 #include "storage/base/error.h"
 #include "image/manifest.h"
 #include "image/reference.h"
+#include "storage/base/metrics.h"
 
 namespace berth::image {
 
@@ -148,7 +149,35 @@ std::vector<std::string> Puller::FetchAndUnpackLayers(const Reference& ref, cons
   return chain_ids;
 }
 
+namespace {
+
+struct PullMetrics {
+  metrics::HistogramFamily& seconds = metrics::Registry::Global().Histogram(
+      "berth_image_pull_duration_seconds", "Time of image pulls that fetched from a registry, by result.", {"result"},
+      {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600});
+  metrics::CounterFamily& bytes = metrics::Registry::Global().Counter(
+      "berth_image_pull_bytes_total", "Compressed bytes of the images pulled (config and layers).", {});
+  metrics::CounterFamily& pulls = metrics::Registry::Global().Counter(
+      "berth_image_pulls_total", "PullImage calls, by result (present: stored already, no download).", {"result"});
+};
+
+PullMetrics& Pulls() {
+  static PullMetrics m;
+  return m;
+}
+
+}  // namespace
+
 std::string Puller::Pull(std::string_view user_ref, const Credentials& creds) {
+  try {
+    return PullCounted(user_ref, creds);
+  } catch (...) {
+    Pulls().pulls.Inc({"error"});
+    throw;
+  }
+}
+
+std::string Puller::PullCounted(std::string_view user_ref, const Credentials& creds) {
   const Reference ref = ParseReference(user_ref);
   const auto started = std::chrono::steady_clock::now();
   const std::string repo_digest_of_ref = ref.digest.empty() ? "" : ref.Name() + "@" + ref.digest;
@@ -157,6 +186,7 @@ std::string Puller::Pull(std::string_view user_ref, const Credentials& creds) {
   // A digest reference to a stored image needs no request at all.
   if (!repo_digest_of_ref.empty()) {
     if (auto rec = images_.Find(repo_digest_of_ref)) {
+      Pulls().pulls.Inc({"present"});
       if (tag.empty()) return rec->id;
       rec->repo_tags = {tag};
       return images_.Add(*rec).id;
@@ -164,12 +194,16 @@ std::string Puller::Pull(std::string_view user_ref, const Credentials& creds) {
   }
 
   ImageRecord stored;
+  metrics::CallTimer timer(Pulls().seconds, {});
   try {
     stored = PullNew(ref, tag, creds);
   } catch (...) {
     CollectAfterFailure(ref);
     throw;
   }
+  timer.Ok();
+  Pulls().pulls.Inc({"ok"});
+  Pulls().bytes.Inc({}, static_cast<double>(stored.size));
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   spdlog::info("pulled {} as {} ({} layers, {} bytes, {} ms)", ref.String(), stored.id, stored.chain_ids.size(),
                stored.size, ms.count());

@@ -29,6 +29,7 @@ class Puller {
   std::string Pull(std::string_view ref, const Credentials& creds);
 
  private:
+  std::string PullCounted(std::string_view ref, const Credentials& creds);
   struct Target;  // the resolved image manifest and what it names
   ImageRecord PullNew(const Reference& ref, const std::string& tag, const Credentials& creds);
   void CollectAfterFailure(const Reference& ref);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "storage/base/error.h"
+#include "storage/base/metrics.h"
 #include "network/cni_cache.h"
 #include "network/cni_result.h"
 #include "network/netns.h"
@@ -122,7 +123,20 @@ void Cni::RunDel(const json& conflist, size_t count, const json& prev_result, co
   }
 }
 
+namespace {
+
+// CNI ADD and DEL: most of a pod's start on a real node.
+metrics::HistogramFamily& CniLatency() {
+  static auto& h = metrics::Registry::Global().Histogram(
+      "berth_cni_operation_duration_seconds", "Time of a pod's CNI ADD or DEL (the whole plugin chain).",
+      {"operation", "result"}, metrics::LatencyBuckets());
+  return h;
+}
+
+}  // namespace
+
 PodNetwork Cni::Setup(const Attachment& a) {
+  metrics::CallTimer timer(CniLatency(), {"ADD"});
   const CniCache cache(cache_dir_);
   cache.PathFor(a.container_id);  // validates the id before anything is created
   if (a.netns_path.empty()) throw InvalidArgument("CNI setup of " + a.container_id + ": no netns path");
@@ -153,6 +167,7 @@ PodNetwork Cni::Setup(const Attachment& a) {
     if (result.is_null()) throw Internal("the plugin chain returned no result");
     PodNetwork pn{PodIps(result), result, d.network->name};
     cache.Write(a.container_id, CniCacheEntry{list, result, a});  // before Setup returns: DEL must find it
+    timer.Ok();
     return pn;
   } catch (const Error& e) {
     rollback();
@@ -164,6 +179,7 @@ PodNetwork Cni::Setup(const Attachment& a) {
 }
 
 void Cni::Teardown(const Attachment& a) {
+  metrics::CallTimer timer(CniLatency(), {"DEL"});
   const CniCache cache(cache_dir_);
   std::optional<CniCacheEntry> cached;
   try {
@@ -178,6 +194,7 @@ void Cni::Teardown(const Attachment& a) {
     const CniDiscovery d = Discover();
     if (d.network) RunDel(d.network->conflist, d.network->conflist["plugins"].size(), json(), a, /*best_effort=*/true);
     cache.Remove(a.container_id);
+    timer.Ok();
     return;
   }
   Attachment att = cached->attachment;  // the pod parameters ADD used
@@ -185,6 +202,7 @@ void Cni::Teardown(const Attachment& a) {
   const json& list = cached->conflist;
   RunDel(list, list.at("plugins").size(), PrevForDelOrCheck(list, cached->result), att, /*best_effort=*/false);
   cache.Remove(a.container_id);
+  timer.Ok();
 }
 
 void Cni::Check(const Attachment& a) {

@@ -118,6 +118,9 @@ CgroupSupport CgroupSupport::Detect() {
   const std::string mountinfo = s.unified ? "" : ReadOr("/proc/self/mountinfo", "");
   s.controllers = s.unified ? V2Controllers(ReadOr("/sys/fs/cgroup/cgroup.controllers", ""))
                             : V1ControllersFromMountinfo(mountinfo);
+  for (const auto& c : s.controllers) {
+    if (!s.unified) s.v1_mounts[c] = V1MountPoint(mountinfo, c);
+  }
   std::error_code ec;
   if (s.unified) {
     s.swap = s.controllers.contains("memory") && V2SwapFile();

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@ struct CgroupSupport {
   // Swap can be limited: v1 memory.memsw.* exist (swap accounting is on),
   // v2 memory.swap.max does.
   bool swap = false;
+  // v1: where each controller's hierarchy is mounted (stats read from there).
+  std::map<std::string, std::string> v1_mounts;
 
   bool Has(const std::string& controller) const { return !detected || controllers.contains(controller); }
   bool HasHugepageSize(const std::string& size) const { return !detected || hugepage_sizes.contains(size); }

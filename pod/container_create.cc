@@ -140,6 +140,7 @@ std::string ContainerManager::Create(const runtime::v1::CreateContainerRequest& 
   store_.Save(c);
   rb.Commit();
   spdlog::info("container {} ({} in sandbox {}) created from {}", c.id, key, sb->id, c.image_ref);
+  if (events_) events_(runtime::v1::CONTAINER_CREATED_EVENT, c);
   return c.id;
 }
 

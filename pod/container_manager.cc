@@ -36,6 +36,19 @@ std::string ContainerManager::ResolveId(const std::string& id, const char* rpc) 
   return *found;
 }
 
+std::vector<Container> ContainerManager::Records() const {
+  std::vector<Container> all = store_.List();
+  for (auto& c : all) c = Effective(std::move(c));
+  return all;
+}
+
+Container ContainerManager::Record(const std::string& id_or_prefix, const char* rpc) const {
+  const std::string id = ResolveId(id_or_prefix, rpc);
+  auto rec = store_.Get(id);
+  if (!rec) throw NotFound(std::string(rpc) + ": container " + id + " not found");
+  return Effective(std::move(*rec));
+}
+
 Container ContainerManager::Effective(Container c) const {
   if (c.state == ContainerState::kExited) return c;
   std::optional<oci::ExitStatus> exit;
@@ -54,11 +67,25 @@ Container ContainerManager::Effective(Container c) const {
 }
 
 Container ContainerManager::Refresh(const std::string& id) {
+  std::lock_guard lock(refresh_mu_);
   auto rec = store_.Get(id);
   if (!rec) throw NotFound("container " + id + " not found");
   Container c = Effective(*rec);
-  if (c.state != rec->state) store_.Save(c);
+  if (c.state != rec->state) {
+    store_.Save(c);
+    if (events_ && c.state == ContainerState::kExited) events_(runtime::v1::CONTAINER_STOPPED_EVENT, c);
+  }
   return c;
+}
+
+void ContainerManager::NoticeExits() {
+  for (const auto& id : store_.IdsWhere([](const Container& c) { return c.state == ContainerState::kRunning; })) {
+    try {
+      Refresh(id);
+    } catch (const std::exception& e) {  // removed meanwhile
+      spdlog::debug("container {}: exit check: {}", id, e.what());
+    }
+  }
 }
 
 void ContainerManager::StopLocked(const Container& c, std::chrono::seconds timeout) {
@@ -102,6 +129,7 @@ void ContainerManager::Start(const std::string& raw_id) {
   c.started_at = started_at;
   store_.Save(c);
   spdlog::info("container {} ({}) started", id, c.name);
+  if (events_) events_(runtime::v1::CONTAINER_STARTED_EVENT, c);
 }
 
 void ContainerManager::Stop(const std::string& raw_id, std::chrono::seconds timeout) {
@@ -113,11 +141,13 @@ void ContainerManager::Stop(const std::string& raw_id, std::chrono::seconds time
 
 void ContainerManager::RemoveLocked(const Container& c) {
   StopLocked(c, std::chrono::seconds(0));
+  if (c.state == ContainerState::kRunning) Refresh(c.id);  // its exit is told before its deletion
   OciOf(c).Delete();
   storage::UnmountAll(RootfsDir(c.id), "container rootfs");
   storage::RemoveAll(RunDir(c.id));
   store_.Remove(c.id);  // the record last: until then a retry finds it
   spdlog::info("container {} ({}) removed", c.id, c.name);
+  if (events_) events_(runtime::v1::CONTAINER_DELETED_EVENT, c);
 }
 
 void ContainerManager::Remove(const std::string& raw_id) {

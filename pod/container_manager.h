@@ -65,6 +65,22 @@ class ContainerManager {
   // Removes every container of the sandbox (before the sandbox goes).
   void RemoveAll(const std::string& sandbox_id);
 
+  // Lifecycle events (Pods turns them into GetContainerEvents messages):
+  // created, started, stopped (the exit first noticed, by whatever call or
+  // NoticeExits), deleted. Set once, before serving.
+  using EventSink = std::function<void(runtime::v1::ContainerEventType, const Container&)>;
+  void SetEventSink(EventSink sink) { events_ = std::move(sink); }
+  // Records the exits of running containers that ended by themselves.
+  void NoticeExits();
+
+  // The records as they stand (exits folded in), for stats and events.
+  std::vector<Container> Records() const;
+  // One record by id or unique prefix; NOT_FOUND naming `rpc` otherwise.
+  Container Record(const std::string& id_or_prefix, const char* rpc) const;
+  // A container's writable layer (its overlay upper dir).
+  std::string UpperDir(const std::string& id) const { return RootDir(id) + "/upper"; }
+  const CgroupSupport& cgroups() const { return cgroups_; }
+
   // Disk used by the containers' writable layers (ImageFsInfo), and where.
   storage::DiskUsage WritableLayerUsage() const;
   std::string WritableLayerDir() const { return layout_.ContainerRecords(); }
@@ -103,6 +119,8 @@ class ContainerManager {
   ContainerStore store_;
 
   KeyedLocks locks_;
+  EventSink events_;
+  std::mutex refresh_mu_;  // one Refresh at a time notices an exit (and says so once)
   std::mutex mu_;  // guards the two below
   std::set<std::string> reserved_names_;
   std::multiset<std::string> creating_images_;  // images of Creates in progress

@@ -79,6 +79,16 @@ class RecordStore {
   }
 
   template <class Pred>
+  std::vector<std::string> IdsWhere(Pred pred) const {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> out;
+    for (const auto& [id, rec] : records_) {
+      if (pred(rec)) out.push_back(id);
+    }
+    return out;
+  }
+
+  template <class Pred>
   std::optional<T> FindIf(Pred pred) const {
     std::lock_guard lock(mu_);
     for (const auto& [id, rec] : records_) {

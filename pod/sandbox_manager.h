@@ -59,6 +59,8 @@ class SandboxManager {
 
   // The record as it is now (READY only while the pause process lives).
   std::optional<Sandbox> Get(const std::string& id);
+  // Every sandbox record (stats, events).
+  std::vector<Sandbox> Records() const { return store_.List(); }
   // The same by an id or a unique prefix of one; an ambiguous prefix is
   // INVALID_ARGUMENT naming `field` and the ids it matches.
   std::optional<Sandbox> Find(const std::string& id_or_prefix, const std::string& field);

@@ -18,6 +18,7 @@
 #include "pod/oci/monitor_reaper.h"
 #include "pod/pods.h"
 #include "server/image_service.h"
+#include "server/metrics_http.h"
 #include "server/runtime_service.h"
 #include "storage/file_lock.h"
 
@@ -147,6 +148,18 @@ int Serve(const config::Config& cfg) {
   }
   RuntimeService runtime(cfg, pods, cni);
   ImageService image_service(*images, pods.containers);
+  std::optional<MetricsServer> metrics_server;
+  if (!cfg.metrics.address.empty()) {
+    try {
+      RegisterProcessMetrics();
+      RegisterPodMetrics(pods);
+      metrics_server.emplace(cfg.metrics.address);
+      spdlog::info("metrics on http://{}/metrics", metrics_server->address());
+    } catch (const std::exception& e) {
+      spdlog::critical("cannot serve metrics: {}", e.what());
+      return 1;
+    }
+  }
   auto server = StartServer(cfg.listen, socket_path, {&runtime, &image_service});
   if (!server) {
     spdlog::critical("cannot listen on {}", cfg.listen);
@@ -156,8 +169,11 @@ int Serve(const config::Config& cfg) {
                cfg.root, cfg.run_root, cfg.runtime.default_handler);
 
   WaitForShutdownSignal();
+  pods.events.CloseAll();  // event streams end now rather than at the grace deadline
   server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
   server->Wait();
+  metrics_server.reset();
+  UnregisterPodMetrics();
   pods.Shutdown();
   ::unlink(socket_path.c_str());
   spdlog::info("berthd stopped");

@@ -1,6 +1,42 @@
 #include "server/rpc.h"
 
+#include "storage/base/metrics.h"
+
 namespace berth::server {
+
+const char* GrpcCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return "OK";
+    case grpc::StatusCode::CANCELLED: return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED: return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL: return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
+    default: return "UNKNOWN";
+  }
+}
+
+void RecordRpc(std::string_view rpc, grpc::StatusCode code, std::chrono::steady_clock::duration took) {
+  static auto& calls = metrics::Registry::Global().Counter(
+      "berth_grpc_requests_total", "CRI calls answered, by method and gRPC status code.", {"method", "code"});
+  static auto& latency = metrics::Registry::Global().Histogram(
+      "berth_grpc_request_duration_seconds", "Time to answer a CRI call, by method and gRPC status code.",
+      {"method", "code"}, metrics::LatencyBuckets());
+  const metrics::Labels labels{std::string(rpc), GrpcCodeName(code)};
+  calls.Inc(labels);
+  latency.Observe(labels, std::chrono::duration<double>(took).count());
+}
 
 grpc::StatusCode ToGrpcCode(Code code) {
   switch (code) {

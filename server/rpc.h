@@ -7,6 +7,7 @@
 #include <grpcpp/support/status.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -16,19 +17,26 @@ namespace berth::server {
 
 grpc::StatusCode ToGrpcCode(Code code);
 inline grpc::Status ToStatus(const Error& e) { return {ToGrpcCode(e.code()), e.what()}; }
+// "OK", "INVALID_ARGUMENT", ...: the gRPC names, as metrics label them.
+const char* GrpcCodeName(grpc::StatusCode code);
+// Counts the call and its latency by RPC and code (berth_grpc_* metrics).
+void RecordRpc(std::string_view rpc, grpc::StatusCode code, std::chrono::steady_clock::duration took);
 
 template <class Body>
 grpc::Status RunRpc(std::string_view rpc, Body&& body) {
+  const auto started = std::chrono::steady_clock::now();
+  grpc::Status st = grpc::Status::OK;
   try {
     body();
-    return grpc::Status::OK;
   } catch (const Error& e) {
     spdlog::log(e.code() == Code::kInternal ? spdlog::level::err : spdlog::level::info, "rpc {}: {}", rpc, e.what());
-    return ToStatus(e);
+    st = ToStatus(e);
   } catch (const std::exception& e) {
     spdlog::error("rpc {}: unexpected error: {}", rpc, e.what());
-    return {grpc::StatusCode::INTERNAL, std::string(rpc) + ": " + e.what()};
+    st = {grpc::StatusCode::INTERNAL, std::string(rpc) + ": " + e.what()};
   }
+  RecordRpc(rpc, st.error_code(), std::chrono::steady_clock::now() - started);
+  return st;
 }
 
 }  // namespace berth::server

@@ -16,6 +16,11 @@
   X(CreateContainer) X(StartContainer) X(StopContainer) X(RemoveContainer) X(ListContainers) X(ContainerStatus) \
   X(UpdateContainerResources) X(ReopenContainerLog) X(ExecSync)
 
+// Stats and metrics (container_stats.cc, sandbox_stats.cc, metrics_list.cc).
+#define BERTH_RUNTIME_STATS_RPCS(X)                                                    \
+  X(ContainerStats) X(ListContainerStats) X(PodSandboxStats) X(ListPodSandboxStats) \
+  X(ListMetricDescriptors) X(ListPodSandboxMetrics)
+
 namespace berth::server {
 
 class RuntimeService final : public runtime::v1::RuntimeService::Service {
@@ -43,6 +48,7 @@ class RuntimeService final : public runtime::v1::RuntimeService::Service {
                               runtime::v1::ListPodSandboxResponse* resp) override;
 
   BERTH_RUNTIME_CONTAINER_RPCS(BERTH_DECLARE_UNARY)
+  BERTH_RUNTIME_STATS_RPCS(BERTH_DECLARE_UNARY)
   BERTH_RUNTIME_UNARY_UNIMPLEMENTED(BERTH_DECLARE_UNARY)
   BERTH_RUNTIME_STREAM_UNIMPLEMENTED(BERTH_DECLARE_STREAM)
   grpc::Status GetContainerEvents(grpc::ServerContext* ctx, const runtime::v1::GetEventsRequest* req,

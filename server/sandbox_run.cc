@@ -6,7 +6,7 @@ namespace berth::server {
 
 grpc::Status RuntimeService::RunPodSandbox(grpc::ServerContext*, const runtime::v1::RunPodSandboxRequest* req,
                                            runtime::v1::RunPodSandboxResponse* resp) {
-  return RunRpc("RunPodSandbox", [&] { resp->set_pod_sandbox_id(pods_.sandboxes.Run(*req)); });
+  return RunRpc("RunPodSandbox", [&] { resp->set_pod_sandbox_id(pods_.RunSandbox(*req)); });
 }
 
 }  // namespace berth::server

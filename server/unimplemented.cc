@@ -31,9 +31,4 @@ BERTH_RUNTIME_UNARY_UNIMPLEMENTED(BERTH_RUNTIME_UNARY)
 BERTH_RUNTIME_STREAM_UNIMPLEMENTED(BERTH_RUNTIME_STREAM)
 BERTH_IMAGE_STREAM_UNIMPLEMENTED(BERTH_IMAGE_STREAM)
 
-grpc::Status RuntimeService::GetContainerEvents(grpc::ServerContext*, const runtime::v1::GetEventsRequest*,
-                                                grpc::ServerWriter<runtime::v1::ContainerEventResponse>*) {
-  return Unimplemented("GetContainerEvents");
-}
-
 }  // namespace berth::server

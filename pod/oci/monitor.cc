@@ -17,6 +17,7 @@
 #include "pod/oci/monitor_reaper.h"
 #include "pod/oci/runtime.h"
 #include "storage/base/error.h"
+#include "storage/base/metrics.h"
 #include "storage/base/unique_fd.h"
 #include "storage/base/process.h"
 #include "storage/fs.h"
@@ -130,7 +131,16 @@ Started CreateUnderMonitor(const MonitorSpec& spec) {
   const pid_t pid = SpawnMonitor(spec, write_end.get());
   WatchMonitor(pid);  // reaped by berthd when it exits, whatever the create's outcome
   write_end.reset();  // EOF then means conmon is gone
-  return SyncReader(spec, std::move(read_end)).Wait();
+  try {
+    return SyncReader(spec, std::move(read_end)).Wait();
+  } catch (const Error& e) {
+    static auto& failures = metrics::Registry::Global().Counter(
+        "berth_monitor_failures_total",
+        "Containers berth-conmon failed to create (the runtime's error, a monitor that died, a timeout), by code.",
+        {"code"});
+    failures.Inc({CodeName(e.code())});
+    throw;
+  }
 }
 
 // Container::Create lives here, beside the monitor it starts: the path from

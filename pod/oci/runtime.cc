@@ -4,6 +4,7 @@
 
 #include "config/layout.h"
 #include "storage/base/error.h"
+#include "storage/base/metrics.h"
 #include "storage/fs.h"
 #include "storage/base/process.h"
 
@@ -46,6 +47,11 @@ Runtime::Output Runtime::Run(const std::vector<std::string>& args, std::string_v
 }
 
 std::string Runtime::Describe(const std::vector<std::string>& args, const Output& o) const {
+  // Every failed runtime call is described once, on its way to an error.
+  static auto& failures = metrics::Registry::Global().Counter(
+      "berth_oci_runtime_failures_total", "OCI runtime calls that failed, by runtime handler and command.",
+      {"handler", "command"});
+  failures.Inc({handler_, args.empty() ? "" : args.front()});
   std::string cmd = path_;
   for (const auto& a : args) cmd += " " + a;
   std::string err = o.err;

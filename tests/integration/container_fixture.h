@@ -78,7 +78,8 @@ class ContainerFixture : public ::testing::Test {
 
   // Bridge <bridge_prefix><n> on 10.<octet>.<n>.0/24: each test file its own
   // prefix and octet, each test its own n, so ctest -j runs them side by side.
-  void StartBerthd(int n, const std::string& bridge_prefix = "berthctr", int octet = 196) {
+  void StartBerthd(int n, const std::string& bridge_prefix = "berthctr", int octet = 196,
+                   const std::string& extra_yaml = "") {
     bridge_ = bridge_prefix + std::to_string(n);
     json conf = {{"cniVersion", "1.0.0"},
                  {"name", "net-" + bridge_},
@@ -92,7 +93,7 @@ class ContainerFixture : public ::testing::Test {
                       {"dataDir", work_ / "ipam"}}}}}}};
     Berthd::Options o;
     o.cni_conflist = conf.dump(2);
-    o.config_yaml = "images:\n  registries:\n    \"" + reg_->host() + "\": {insecure: true}\n";
+    o.config_yaml = "images:\n  registries:\n    \"" + reg_->host() + "\": {insecure: true}\n" + extra_yaml;
     berthd_ = std::make_unique<Berthd>(std::move(o));
     runtime::v1::PullImageRequest pull;
     pull.mutable_image()->set_image(Image());

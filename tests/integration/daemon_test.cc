@@ -51,11 +51,11 @@ TEST(Daemon, StatusFollowsTheCniConfDir) {
 TEST(Daemon, UnimplementedRpcsNameThemselves) {
   Berthd d;
   {
-    runtime::v1::ContainerStatsRequest req;
-    runtime::v1::ContainerStatsResponse resp;
-    auto st = d.runtime().ContainerStats(Ctx().get(), req, &resp);
+    runtime::v1::CheckpointContainerRequest req;
+    runtime::v1::CheckpointContainerResponse resp;
+    auto st = d.runtime().CheckpointContainer(Ctx().get(), req, &resp);
     EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_NE(st.error_message().find("ContainerStats"), std::string::npos);
+    EXPECT_NE(st.error_message().find("CheckpointContainer"), std::string::npos);
   }
   {
     auto ctx = Ctx();

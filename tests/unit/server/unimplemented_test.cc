@@ -19,10 +19,11 @@ TEST(UnimplementedRpcs, AnswerUnimplementedNamingTheRpc) {
     EXPECT_EQ(st.error_message(), "berth does not implement CheckpointContainer yet");
   }
   {
-    runtime::v1::GetEventsRequest req;
-    auto st = runtime_svc.GetContainerEvents(&ctx, &req, nullptr);
+    runtime::v1::UpdatePodSandboxResourcesRequest req;
+    runtime::v1::UpdatePodSandboxResourcesResponse resp;
+    auto st = runtime_svc.UpdatePodSandboxResources(&ctx, &req, &resp);
     EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_EQ(st.error_message(), "berth does not implement GetContainerEvents yet");
+    EXPECT_EQ(st.error_message(), "berth does not implement UpdatePodSandboxResources yet");
   }
 }
 
