@@ -174,6 +174,53 @@ int Ctr(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt) {
   return 0;
 }
 
+int Stats(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt, int samples) {
+  auto stub = RuntimeService::NewStub(channel);
+  if (!Connected(*stub)) return 1;
+  std::vector<ReadyPod> pods;
+  bool ok = true;
+  for (int p = 0; p < opt.pods && ok; ++p) {
+    pods.emplace_back();
+    ok = RunPod(*stub, opt.pod, p, &pods.back());
+  }
+  const int want = opt.pods * opt.per_pod;
+  for (int i = 0; ok && i < want; ++i) {
+    std::string id, name = "s";
+    name += std::to_string(i);
+    double ms = 0;
+    ok = CreateAndStart(*stub, pods[static_cast<size_t>(i % opt.pods)], opt.image, name, &id, &ms);
+  }
+  std::vector<double> lcs, lps;
+  for (int i = 0; ok && i < samples; ++i) {
+    runtime::v1::ListContainerStatsResponse cresp;
+    grpc::ClientContext cctx;
+    SetDeadline(cctx);
+    auto start = std::chrono::steady_clock::now();
+    ok = Check("ListContainerStats", "", stub->ListContainerStats(&cctx, {}, &cresp));
+    lcs.push_back(MillisSince(start));
+    runtime::v1::ListPodSandboxStatsResponse presp;
+    grpc::ClientContext pctx;
+    SetDeadline(pctx);
+    start = std::chrono::steady_clock::now();
+    ok = ok && Check("ListPodSandboxStats", "", stub->ListPodSandboxStats(&pctx, {}, &presp));
+    lps.push_back(MillisSince(start));
+    if (ok && (cresp.stats_size() < want || presp.stats_size() < opt.pods)) {
+      std::fprintf(stderr, "berth-cri-bench: stats listed %d containers and %d pods, not %d and %d\n",
+                   cresp.stats_size(), presp.stats_size(), want, opt.pods);
+      ok = false;
+    }
+  }
+  ok = RemovePods(*stub, pods) && ok;
+  if (!ok || lcs.empty()) return 1;
+  std::vector<double> a = lcs, b = lps;
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  std::printf("stats n=%zu containers=%d lcs_p50_ms=%.3f lcs_p99_ms=%.3f lps_p50_ms=%.3f lps_p99_ms=%.3f lcs_ms=%s lps_ms=%s\n",
+              lcs.size(), want, Percentile(a, 50), Percentile(a, 99), Percentile(b, 50), Percentile(b, 99),
+              Join(lcs).c_str(), Join(lps).c_str());
+  return 0;
+}
+
 int Exec(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt) {
   auto stub = RuntimeService::NewStub(channel);
   if (!Connected(*stub)) return 1;

@@ -29,6 +29,13 @@ int Ctr(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt);
 //   exec n=N p50_ms=.. p99_ms=.. mean_ms=.. ms=a,b,...
 int Exec(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt);
 
+// opt.pods pods with opt.per_pod running `sleep` containers each (untimed),
+// then `samples` rounds of ListContainerStats and ListPodSandboxStats (no
+// filter), each call timed and checked to list every container (pod); then
+// removes the pods. Prints
+//   stats n=N containers=C lcs_p50_ms=.. lcs_p99_ms=.. lps_p50_ms=.. lps_p99_ms=.. lcs_ms=.. lps_ms=..
+int Stats(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt, int samples);
+
 // One pod with one running `sleep` container, left running for the caller to
 // measure (removed later by rmp); prints "idle <pod_id> <container_id>".
 int Idle(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt);

@@ -43,7 +43,8 @@ int Usage() {
                "       berth-cri-bench rmp SOCKET [all]\n"
                "       berth-cri-bench ctr SOCKET PODS PER_POD LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n"
                "       berth-cri-bench exec SOCKET COUNT LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n"
-               "       berth-cri-bench idle SOCKET LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n");
+               "       berth-cri-bench idle SOCKET LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n"
+               "       berth-cri-bench stats SOCKET PODS PER_POD SAMPLES LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n");
   return 2;
 }
 
@@ -174,6 +175,13 @@ int main(int argc, char** argv) {
     berth::bench::ContainerOptions opt{{argv[2], 0, argv[4], argv[5], argv[6]}, argv[7], 1, std::atoi(argv[3])};
     if (opt.per_pod <= 0) return Usage();
     return berth::bench::Exec(Connect(argv[2]), opt);
+  }
+  if (cmd == "stats" && argc == 10) {
+    berth::bench::ContainerOptions opt{{argv[2], 0, argv[6], argv[7], argv[8]}, argv[9], std::atoi(argv[3]),
+                                       std::atoi(argv[4])};
+    const int samples = std::atoi(argv[5]);
+    if (opt.pods <= 0 || opt.per_pod <= 0 || samples <= 0) return Usage();
+    return berth::bench::Stats(Connect(argv[2]), opt, samples);
   }
   if (cmd == "idle" && argc == 7) {
     berth::bench::ContainerOptions opt{{argv[2], 0, argv[3], argv[4], argv[5]}, argv[6], 1, 1};
