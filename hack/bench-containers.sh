@@ -54,15 +54,7 @@ bench_extra_cleanup() {
 source "$BERTH_SRC/hack/bench-daemons.sh"
 
 # --- the busybox image, in the registry and in both runtimes -----------------------------
-"$BERTH_SRC/hack/build-test-images.sh" "$WORK/busybox-image" > /dev/null
-"$BERTH_SRC/hack/push-test-images.sh" "$WORK/busybox-image" "http://$REGISTRY" berth-bench/busybox > /dev/null
-IMAGE=$REGISTRY/berth-bench/busybox:latest
-start_berth
-start_containerd
-for name in berth containerd; do
-  "$CLIENT" pull "${SOCK[$name]}" "$IMAGE" > /dev/null || { tail -n 20 "$WORK/$name.log" >&2; exit 1; }
-done
-mkdir -p "$WORK/pods"
+start_both_with_busybox
 
 bench() {  # name kind prefix: berth-cri-bench's ctr or exec line
   local name=$1 kind=$2 prefix=$3 args

@@ -251,3 +251,19 @@ EOF
   # The sandbox image is pulled here, not inside a timed RunPodSandbox.
   "$CLIENT" pull "$d/containerd.sock" "$PAUSE_IMAGE" > /dev/null || { tail -n 20 "$WORK/containerd.log" >&2; exit 1; }
 }
+
+# The busybox test image built, pushed to the private registry as
+# $REGISTRY/berth-bench/busybox:latest (set as IMAGE), both runtimes started
+# and the image pulled into each; $WORK/pods for the pods' log dirs.
+start_both_with_busybox() {
+  "$BERTH_SRC/hack/build-test-images.sh" "$WORK/busybox-image" > /dev/null
+  "$BERTH_SRC/hack/push-test-images.sh" "$WORK/busybox-image" "http://$REGISTRY" berth-bench/busybox > /dev/null
+  IMAGE=$REGISTRY/berth-bench/busybox:latest
+  start_berth
+  start_containerd
+  local name
+  for name in berth containerd; do
+    "$CLIENT" pull "${SOCK[$name]}" "$IMAGE" > /dev/null || { tail -n 20 "$WORK/$name.log" >&2; exit 1; }
+  done
+  mkdir -p "$WORK/pods"
+}

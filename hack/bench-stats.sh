@@ -31,15 +31,7 @@ for v in PODS PER_POD SAMPLES ROUNDS; do
 done
 source "$BERTH_SRC/hack/bench-daemons.sh"
 
-"$BERTH_SRC/hack/build-test-images.sh" "$WORK/busybox-image" > /dev/null
-"$BERTH_SRC/hack/push-test-images.sh" "$WORK/busybox-image" "http://$REGISTRY" berth-bench/busybox > /dev/null
-IMAGE=$REGISTRY/berth-bench/busybox:latest
-start_berth
-start_containerd
-for name in berth containerd; do
-  "$CLIENT" pull "${SOCK[$name]}" "$IMAGE" > /dev/null || { tail -n 20 "$WORK/$name.log" >&2; exit 1; }
-done
-mkdir -p "$WORK/pods"
+start_both_with_busybox
 
 RESULT=$CACHE/stats-$(date +%Y%m%d-%H%M%S).tsv
 {

@@ -12,10 +12,13 @@
 #   5 the container's output in /var/log/pods/<ns>_<name>_<uid>/<container>/0.log, CRI format
 #   6 berthd killed -9 and restarted under the running kubelet: the same
 #     containers keep running, kubelet creates no new ones
-#   7 the manifest removed -> pod stopped and removed, nothing of it left
+#   7 kubelet's summary API (/stats/summary on the read-only port, fed by
+#     ListContainerStats and ImageFsInfo) shows the running pod's CPU and memory
+#   8 the manifest removed -> pod stopped and removed, nothing of it left
 #     (mounts, netns, cgroups, IP, processes, state)
-#   8 kubelet's log has no runtime error but for the RPCs berth still answers
-#     UNIMPLEMENTED (listed), and the connection errors of step 6
+#   9 kubelet's log has no runtime error but for the RPCs berth still answers
+#     UNIMPLEMENTED (listed), and the connection errors of step 6, and no
+#     "failed to get summary stats" (the eviction manager's complaint)
 #
 # usage: KUBELET=/path/to/kubelet hack/kubelet-e2e.sh     (root; kubelet >= 1.26)
 #   KUBELET_EXTRA_ARGS   more kubelet flags
@@ -159,7 +162,7 @@ curl -sf -o /dev/null "http://127.0.0.1:$RO_PORT/healthz" || { tail -30 "$WORK/k
 say "kubelet $KVER (pid ${PIDS[kubelet]}) on berthd (pid ${PIDS[berthd]}), read-only API 127.0.0.1:$RO_PORT"
 
 POD=e2e-$NODE
-pod() { curl -sf "http://127.0.0.1:$RO_PORT/pods" | jq -c ".items[] | select(.metadata.name == \"$POD\")"; }
+pod() { curl -sf "http://127.0.0.1:$RO_PORT/pods" | jq -c ".items[]? | select(.metadata.name == \"$POD\")"; }
 ctr_status() { pod | jq -c ".status.containerStatuses[]? | select(.name == \"$1\")"; }
 ctr_field() { ctr_status "$1" | jq -r "$2"; }
 wait_for() {  # seconds description command...
@@ -258,6 +261,17 @@ running
 pass "6: berthd killed -9 and restarted: the same $(echo "$after" | wc -l) containers, $(echo "$running_pids" | wc -w) still running with the same pids, none new"
 
 # 7
+summary_ok() {
+  curl -sf "http://127.0.0.1:$RO_PORT/stats/summary" | jq -e --arg n "$POD" \
+    '.pods[]? | select(.podRef.name == $n) | (.cpu.usageCoreNanoSeconds > 0) and (.memory.workingSetBytes > 0)' \
+    > /dev/null
+}
+wait_for 60 "7: kubelet's /stats/summary shows pod $POD's CPU and memory" summary_ok
+summary=$(curl -sf "http://127.0.0.1:$RO_PORT/stats/summary" | jq -c --arg n "$POD" \
+  '.pods[] | select(.podRef.name == $n) | {cpu: .cpu.usageCoreNanoSeconds, memory: .memory.workingSetBytes, containers: [.containers[].name]}')
+pass "7: kubelet's /stats/summary shows the pod: $summary"
+
+# 8
 state=$("$CRI" ps "$SOCK")
 pod_ids=$(echo "$state" | awk '$1 == "pod" {print $2}')
 ctr_ids=$(echo "$state" | awk '$1 == "ctr" {print $2}')
@@ -267,7 +281,7 @@ pod_pids=$(for id in $pod_ids; do jq -r '.pause_pid, .monitor_pid' "$ROOT/sandbo
 ctr_pids=$(for id in $ctr_ids; do jq -r '.pid, .monitor_pid' "$ROOT/containers/$id/container.json"; done)
 rm "$MANIFESTS/e2e.yaml"
 gone() { [ -z "$(pod)" ] && [ -z "$("$CRI" ps "$SOCK")" ]; }
-wait_for 60 "7: pod stopped and removed after its manifest went" gone
+wait_for 60 "8: pod stopped and removed after its manifest went" gone
 left=""
 for id in $pod_ids $ctr_ids; do
   grep -q "$id" /proc/self/mountinfo && left="$left mount-of-$id"
@@ -280,10 +294,10 @@ done
 [ ! -e "$WORK/ipam/berth-e2e/$ip" ] || left="$left ip-$ip"
 for p in $pod_pids $ctr_pids; do [ "$p" -gt 0 ] && kill -0 "$p" 2>/dev/null && left="$left pid-$p"; done
 [ -z "$(runc --root "$RUN/runtimes/runc" list -q 2>/dev/null)" ] || left="$left runc:$(runc --root "$RUN/runtimes/runc" list -q | tr '\n' ' ')"
-[ -z "$left" ] || die "7: left after removal:$left"
-pass "7: manifest removed -> pod gone; no mount, netns, cgroup, IP ($ip), process or state of it left"
+[ -z "$left" ] || die "8: left after removal:$left"
+pass "8: manifest removed -> pod gone; no mount, netns, cgroup, IP ($ip), process or state of it left"
 
-# 8
+# 9
 # Connection errors are step 6's (berthd was down; klog flushes late, so they
 # are told by their text, not their place in the log); any other runtime error fails.
 errors=$(grep -E '^E[0-9]{4} .*rpc error' "$WORK/kubelet.log" || true)
@@ -292,9 +306,11 @@ unimplemented=$(echo "$errors" | grep 'code = Unimplemented' | grep -oE 'berth d
 down=$(echo "$errors" | grep 'code = Unavailable' | grep -c 'connection refused\|no such file or directory' || true)
 other=$(echo "$errors" | grep -v 'code = Unimplemented' |
   grep -v 'code = Unavailable.*\(connection refused\|no such file or directory\)' | grep -v '^$' || true)
-[ -z "$other" ] || die "8: kubelet logged runtime errors:
+! grep -q 'failed to get summary stats' "$WORK/kubelet.log" ||
+  die "9: kubelet could not get summary stats: $(grep -m1 'failed to get summary stats' "$WORK/kubelet.log")"
+[ -z "$other" ] || die "9: kubelet logged runtime errors:
 $(echo "$other" | head -20)"
 echo "kubelet-e2e: RPCs still UNIMPLEMENTED that kubelet called (error lines per RPC):"
 echo "${unimplemented:-   none}" | sed 's/^/kubelet-e2e:   /'
-pass "8: no other runtime error in kubelet's log ($down connection errors while berthd was down in step 6)"
-echo "kubelet-e2e: all 8 checks passed (kubelet $KVER, berthd $("$CRI" version "$SOCK"))"
+pass "9: no other runtime error in kubelet's log ($down connection errors while berthd was down in step 6)"
+echo "kubelet-e2e: all 9 checks passed (kubelet $KVER, berthd $("$CRI" version "$SOCK"))"

@@ -94,7 +94,9 @@ void CheckNoSymlink(const std::string& root, const std::string& rel, bool check_
     size_t next = rel.find('/', pos);
     bool last = next == std::string::npos;
     if (last && !check_last) return;
-    cur += "/" + rel.substr(pos, last ? std::string::npos : next - pos);
+    // Appended in two steps: `"/" + substr` trips GCC 12's false -Wrestrict at -O3.
+    cur += '/';
+    cur.append(rel, pos, last ? std::string::npos : next - pos);
     struct stat st {};
     if (::lstat(cur.c_str(), &st) != 0) {
       if (errno == ENOENT) return;  // created fresh below: no symlink possible
