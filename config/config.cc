@@ -165,7 +165,8 @@ void ApplyYaml(Config& cfg, const std::string& yaml_text, const std::string& ori
   }
   if (doc.IsNull()) return;  // an empty file changes nothing
   Reader r(origin);
-  r.ForEach(doc, "", {"root", "run_root", "listen", "log_level", "runtime", "cni", "images", "pause", "streaming", "metrics"},
+  r.ForEach(doc, "", {"root", "run_root", "listen", "log_level", "runtime", "cni", "images", "pause", "streaming", "metrics",
+                     "security"},
             [&](const std::string& k, const YAML::Node& v, const std::string& key) {
               if (k == "root") cfg.root = r.Str(v, key);
               else if (k == "run_root") cfg.run_root = r.Str(v, key);
@@ -182,8 +183,13 @@ void ApplyYaml(Config& cfg, const std::string& yaml_text, const std::string& ori
                 ApplyStrings(r, v, key, {{"image", &cfg.pause.image}, {"binary", &cfg.pause.binary}});
               } else if (k == "streaming") {
                 ApplyStrings(r, v, key, {{"address", &cfg.streaming.address}});
-              } else {
+              } else if (k == "metrics") {
                 ApplyStrings(r, v, key, {{"address", &cfg.metrics.address}});
+              } else {
+                ApplyStrings(r, v, key,
+                             {{"seccomp_default", &cfg.security.seccomp_default},
+                              {"seccomp_profile_root", &cfg.security.seccomp_profile_root},
+                              {"apparmor_default_profile", &cfg.security.apparmor_default_profile}});
               }
             });
 }
@@ -223,6 +229,11 @@ void Validate(const Config& cfg) {
     if (name.empty()) bad("runtime.handlers", "a handler needs a name");
     if (h.path.empty()) bad("runtime.handlers." + name + ".path", "must name the runtime binary");
   }
+  static const std::set<std::string> seccomp_defaults{"unconfined", "runtime/default", "docker/default"};
+  if (!seccomp_defaults.contains(cfg.security.seccomp_default))
+    bad("security.seccomp_default", "must be unconfined or runtime/default, got '" + cfg.security.seccomp_default + "'");
+  if (!cfg.security.seccomp_profile_root.empty() && cfg.security.seccomp_profile_root[0] != '/')
+    bad("security.seccomp_profile_root", "must be an absolute path");
   for (const auto& [host, reg] : cfg.images.registries) {
     if (host.empty() || host.find('/') != std::string::npos)
       bad("images.registries." + host, "must be a registry host[:port]");
@@ -277,6 +288,11 @@ std::string ToYaml(const Config& cfg) {
     << cfg.streaming.address << YAML::EndMap;
   e << YAML::Key << "metrics" << YAML::Value << YAML::BeginMap << YAML::Key << "address" << YAML::Value
     << cfg.metrics.address << YAML::EndMap;
+  e << YAML::Key << "security" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "seccomp_default" << YAML::Value << cfg.security.seccomp_default;
+  e << YAML::Key << "seccomp_profile_root" << YAML::Value << cfg.security.seccomp_profile_root;
+  e << YAML::Key << "apparmor_default_profile" << YAML::Value << cfg.security.apparmor_default_profile;
+  e << YAML::EndMap;
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";
 }

@@ -69,6 +69,19 @@ struct Config {
     std::string address;  // host:port for Prometheus metrics; empty: off
   } metrics;
 
+  struct {
+    // What a pod or container that names no seccomp profile gets, in the
+    // CRI's legacy syntax: "unconfined" (the CRI default) or
+    // "runtime/default" (kubelet's SeccompDefault, done by the runtime).
+    std::string seccomp_default = "unconfined";
+    // Localhost seccomp profiles must lie under it (kubelet's
+    // <root-dir>/seccomp); relative ones are taken under it.
+    std::string seccomp_profile_root = "/var/lib/kubelet/seccomp";
+    // The AppArmor profile RuntimeDefault means on AppArmor nodes; it must
+    // be loaded (apparmor_parser) before pods ask for it.
+    std::string apparmor_default_profile = "berth-default";
+  } security;
+
   // The built-in defaults (runc, crun and runsc handlers among them).
   static Config Defaults();
 };

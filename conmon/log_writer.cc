@@ -10,7 +10,7 @@ namespace berth::conmon {
 namespace {
 
 Fd OpenLog(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640));
   if (!fd) throw std::system_error(errno, std::generic_category(), "open log " + path);
   return fd;
 }

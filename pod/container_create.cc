@@ -11,11 +11,14 @@
 #include "pod/container_cri.h"
 #include "pod/container_manager.h"
 #include "pod/container_spec.h"
+#include "pod/mount_propagation.h"
 #include "pod/pod_files.h"
+#include "pod/request_checks.h"
 #include "pod/sandbox_cri.h"
 #include "pod/sandbox_spec.h"
 #include "storage/base/clock.h"
 #include "storage/base/error.h"
+#include "storage/beneath.h"
 #include "storage/fs.h"
 #include "storage/mount.h"
 #include "storage/rootfs_file.h"
@@ -40,11 +43,13 @@ std::optional<DeviceInfo> StatDevice(const std::string& path) {
 }
 
 // A host path the CRI asks to mount but that does not exist becomes a
-// directory, as kubelet's hostPath DirectoryOrCreate and containerd do.
+// directory, as containerd and CRI-O do (pods rely on it) - but only along
+// real directories: through a symlink it could land anywhere.
 void EnsureHostPaths(const runtime::v1::ContainerConfig& config) {
   for (const auto& m : config.mounts()) {
-    if (m.host_path().empty() || fs::exists(m.host_path())) continue;
-    storage::MakeDirs(m.host_path(), 0755);
+    std::error_code ec;
+    if (m.host_path().empty() || fs::exists(m.host_path(), ec)) continue;
+    storage::MakeDirsNoSymlinks(m.host_path(), "CreateContainer: config.mounts.host_path", 0755);
   }
 }
 
@@ -72,6 +77,13 @@ void ValidateRequest(const runtime::v1::CreateContainerRequest& req) {
     throw InvalidArgument("CreateContainer: config.metadata.name is required");
   }
   if (c.image().image().empty()) throw InvalidArgument("CreateContainer: config.image.image is required");
+  CheckEnv(c, "CreateContainer: config.envs");
+  CheckPathString(c.log_path(), "CreateContainer: config.log_path");
+  for (const auto& m : c.mounts()) {
+    CheckPathString(m.host_path(), "CreateContainer: config.mounts.host_path");
+    CheckPathString(m.container_path(), "CreateContainer: config.mounts.container_path");
+  }
+  for (const auto& d : c.devices()) CheckPathString(d.host_path(), "CreateContainer: config.devices.host_path");
   RefuseUserNamespace(c.linux().security_context().namespace_options(),
                       "CreateContainer: config.linux.security_context.namespace_options.userns_options");
 }
@@ -104,6 +116,10 @@ std::string ContainerManager::Create(const runtime::v1::CreateContainerRequest& 
   if (sb->state != SandboxState::kReady) {
     throw FailedPrecondition("CreateContainer: sandbox " + sb->id + " is not ready");
   }
+  const std::string log_path = ContainerLogPath(sb->log_directory, config.log_path(), "CreateContainer: config.log_path");
+  const ProcessSecurity security = ContainerSecurity(config.linux().security_context(), cfg_, sandboxes_.security(),
+                                                     "CreateContainer: config.linux.security_context");
+  CheckMountPropagation(config, "CreateContainer: config");
   const ContainerImage img = resolve_image_(config.image());
 
   Container c;
@@ -126,15 +142,11 @@ std::string ContainerManager::Create(const runtime::v1::CreateContainerRequest& 
   c.runtime_path = sb->runtime_path;
   c.runtime_root = sb->runtime_root;
   c.cgroups_path = SandboxCgroupsPath(cfg_.runtime.cgroup_manager, sb->cgroup_parent, c.id);
-  if (!config.log_path().empty()) {
-    c.log_path = fs::path(config.log_path()).is_absolute() || sb->log_directory.empty()
-                     ? config.log_path()
-                     : (fs::path(sb->log_directory) / config.log_path()).string();
-  }
+  c.log_path = log_path;
 
   auto lock = LockContainer(c.id);
   Rollback rb("CreateContainer " + key + " (container " + c.id + ")");
-  BuildBundle(c, *sb, img, config, rb);
+  BuildBundle(c, *sb, img, config, security, rb);
   c.state = ContainerState::kCreated;
   rb.Add("record", [this, id = c.id] { store_.Remove(id); });
   store_.Save(c);
@@ -145,7 +157,8 @@ std::string ContainerManager::Create(const runtime::v1::CreateContainerRequest& 
 }
 
 void ContainerManager::BuildBundle(Container& c, const Sandbox& sb, const ContainerImage& img,
-                                   const runtime::v1::ContainerConfig& config, Rollback& rb) {
+                                   const runtime::v1::ContainerConfig& config, const ProcessSecurity& security,
+                                   Rollback& rb) {
   const std::string root_dir = RootDir(c.id), run_dir = RunDir(c.id), rootfs = RootfsDir(c.id);
   storage::MakeDirs(root_dir, 0700);
   rb.Add("root dir " + root_dir, [root_dir] { storage::RemoveAll(root_dir); });
@@ -189,7 +202,9 @@ void ContainerManager::BuildBundle(Container& c, const Sandbox& sb, const Contai
                               .own_oom_score_adj = OwnOomScoreAdj(),
                               .stat_device = StatDevice,
                               .own_capabilities = OwnCapabilities(),
-                              .cgroups = cgroups_};
+                              .cgroups = cgroups_,
+                              .security = &security,
+                              .seccomp_node = &sandboxes_.security().seccomp};
   ContainerSpec spec = BuildContainerSpec(in);
   c.resources_json = ToJson(AppliedResources(config.linux().resources(), spec.spec["linux"]["resources"]));
   c.oom_score_adj_requested = spec.oom_score_adj_requested;
@@ -198,7 +213,12 @@ void ContainerManager::BuildBundle(Container& c, const Sandbox& sb, const Contai
   c.stop_signal = spec.stop_signal;
   for (const auto& dir : spec.volume_dirs) storage::MakeDirs(dir, 0755);
   EnsureHostPaths(config);
-  if (!c.log_path.empty()) storage::MakeDirs(fs::path(c.log_path).parent_path().string(), 0755);
+  if (!c.log_path.empty()) {
+    // The log dir is kubelet's (owner and mode of an existing one left alone);
+    // nothing on the way below it may be a symlink.
+    storage::PrepareFileBeneath(sb.log_directory, fs::path(c.log_path).lexically_relative(sb.log_directory).string(),
+                                "CreateContainer: config.log_path");
+  }
 
   const oci::CreateOptions options{
       .conmon = cfg_.runtime.conmon, .log_path = c.log_path, .stdin_open = config.stdin(), .tty = config.tty()};

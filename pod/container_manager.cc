@@ -3,14 +3,16 @@
 // container_create.cc, recovery in container_recovery.cc).
 #include "pod/container_manager.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
-
+#include <unistd.h>
 
 #include "pod/container_cri.h"
 #include "pod/container_spec.h"
 #include "pod/sandbox_spec.h"
 #include "storage/base/clock.h"
 #include "storage/base/error.h"
+#include "storage/base/unique_fd.h"
 #include "storage/fs.h"
 #include "storage/mount.h"
 
@@ -24,6 +26,7 @@ ContainerManager::ContainerManager(const config::Config& cfg, SandboxManager& sa
       store_(layout_.ContainerRecords()) {
   spdlog::info("container limits: {}; limits for other controllers are left out of container specs",
                cgroups_.Describe());
+  spdlog::info("confinement: {}", sandboxes_.security().Describe());
 }
 
 oci::Container ContainerManager::OciOf(const Container& c) const {
@@ -193,7 +196,28 @@ std::vector<runtime::v1::Container> ContainerManager::List(const runtime::v1::Co
   return out;
 }
 
+namespace {
+
+// oom_score_adj of a running container's init (runc update does not set it):
+// what it got, clamped to berthd's own value like at create.
+int64_t ApplyOomScoreAdj(const Container& c, int64_t requested) {
+  const int64_t v = ClampOomScoreAdj(requested, OwnOomScoreAdj());
+  const std::string path = "/proc/" + std::to_string(c.pid) + "/oom_score_adj";
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  const std::string text = std::to_string(v);
+  if (!fd || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    throw SysError("UpdateContainerResources: container " + c.id + ": write " + path);
+  }
+  return v;
+}
+
+}  // namespace
+
 void ContainerManager::UpdateResources(const std::string& raw_id, const runtime::v1::LinuxContainerResources& r) {
+  if (r.oom_score_adj() < -1000 || r.oom_score_adj() > 1000) {
+    throw InvalidArgument("UpdateContainerResources: linux.oom_score_adj " + std::to_string(r.oom_score_adj()) +
+                          " is outside [-1000, 1000]");
+  }
   const std::string id = ResolveId(raw_id, "UpdateContainerResources");
   auto lock = LockContainer(id);
   Container c = Refresh(id);
@@ -203,6 +227,10 @@ void ContainerManager::UpdateResources(const std::string& raw_id, const runtime:
   std::vector<DroppedLimit> dropped;
   const nlohmann::json applied = OciResources(r, cgroups_, &dropped);
   OciOf(c).runtime().Update(id, applied);
+  if (r.oom_score_adj() != 0) {
+    const int64_t got = ApplyOomScoreAdj(c, r.oom_score_adj());
+    c.oom_score_adj_requested = got == r.oom_score_adj() ? std::nullopt : std::optional<int64_t>(r.oom_score_adj());
+  }
   LogDroppedLimits(id, dropped);
   for (auto& d : dropped) {
     auto same = [&](const DroppedLimit& o) { return o.resource == d.resource; };

@@ -24,6 +24,7 @@
 #include "pod/keyed_locks.h"
 #include "pod/oci/container.h"
 #include "pod/sandbox_manager.h"
+#include "pod/security.h"
 #include "storage/base/scope.h"
 #include "storage/disk_usage.h"
 
@@ -100,7 +101,7 @@ class ContainerManager {
   void ReserveName(const std::string& key, const std::string& image_id);
   void ReleaseName(const std::string& key, const std::string& image_id);
   void BuildBundle(Container& c, const Sandbox& sb, const ContainerImage& img,
-                   const runtime::v1::ContainerConfig& cfg, Rollback& rb);
+                   const runtime::v1::ContainerConfig& cfg, const ProcessSecurity& security, Rollback& rb);
 
   // The record with the monitor's exit file folded in.
   Container Effective(Container c) const;

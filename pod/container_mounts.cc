@@ -28,11 +28,15 @@ json CriMount(const v1::Mount& m) {
   if (m.container_path().empty() || m.container_path()[0] != '/') {
     throw InvalidArgument(what + ": container_path must be an absolute path");
   }
+  if (CleanPath(m.container_path()) == "/") throw InvalidArgument(what + ": a mount cannot replace the rootfs");
   if (m.has_image() && !m.image().image().empty()) {
     throw Unimplemented(what + ": image volumes are not supported by berth");
   }
   if (m.host_path().empty() || m.host_path()[0] != '/') {
-    throw InvalidArgument(what + ": host_path \"" + m.host_path() + "\" must be an absolute path");
+    throw InvalidArgument(what + ": host_path " + Quoted(m.host_path()) + " must be an absolute path");
+  }
+  for (const auto& part : std::filesystem::path(m.host_path())) {
+    if (part == "..") throw InvalidArgument(what + ": host_path " + Quoted(m.host_path()) + " holds '..'");
   }
   if (m.uidmappings_size() > 0 || m.gidmappings_size() > 0) {
     throw Unimplemented(what + ": id-mapped mounts need user namespaces, which berth does not support");
@@ -112,11 +116,12 @@ ContainerMounts BuildContainerMounts(const ContainerSpecInput& in) {
     added.push_back(oci::Mount(dest, "bind", host, {"rbind", "rprivate", "rw"}));
   }
 
-  // Parents before children (a mount at /data before one at /data/logs).
-  std::stable_sort(added.begin(), added.end(), [](const json& a, const json& b) {
+  for (auto& m : added) out.mounts.push_back(std::move(m));
+  // Parents before children, defaults included: a CRI mount at /etc goes
+  // before the /etc/hosts bind, which would otherwise end up beneath it.
+  std::stable_sort(out.mounts.begin(), out.mounts.end(), [](const json& a, const json& b) {
     return Depth(a["destination"]) < Depth(b["destination"]);
   });
-  for (auto& m : added) out.mounts.push_back(std::move(m));
   return out;
 }
 

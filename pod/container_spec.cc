@@ -338,6 +338,7 @@ ContainerSpec BuildContainerSpec(const ContainerSpecInput& in) {
               {"mounts", std::move(mounts.mounts)},
               {"annotations", Annotations(in)},
               {"linux", std::move(linux_)}};
+  if (in.security && in.seccomp_node) ApplyProcessSecurity(out.spec, *in.security, *in.seccomp_node, sc.privileged());
   return out;
 }
 

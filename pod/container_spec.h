@@ -16,6 +16,7 @@
 #include "image/manifest.h"
 #include "pod/cgroups.h"
 #include "pod/sandbox.h"
+#include "pod/security.h"
 
 namespace berth::pod {
 
@@ -58,6 +59,10 @@ struct ContainerSpecInput {
   // What the node's cgroups can apply (CgroupSupport::Detect()); limits for
   // a missing controller are left out. Undetected: every limit is kept.
   CgroupSupport cgroups;
+  // seccomp, AppArmor and SELinux (ContainerSecurity in pod/security.h) and
+  // what the node's seccomp covers; none given: unconfined.
+  const ProcessSecurity* security = nullptr;
+  const SeccompNode* seccomp_node = nullptr;
 };
 
 struct ContainerSpec {

@@ -4,6 +4,7 @@
 
 #include "storage/base/error.h"
 #include "pod/filter.h"
+#include "pod/request_checks.h"
 #include "pod/sandbox_spec.h"
 
 namespace berth::pod {
@@ -61,7 +62,10 @@ Sandbox SandboxFromRequest(const runtime::v1::RunPodSandboxRequest& req, const c
   sb.labels.insert(c.labels().begin(), c.labels().end());
   sb.annotations.insert(c.annotations().begin(), c.annotations().end());
   sb.hostname = c.hostname();
+  CheckHostname(sb.hostname, "RunPodSandbox: config.hostname");
   sb.log_directory = c.log_directory();
+  CheckLogDirectory(sb.log_directory, "RunPodSandbox: config.log_directory");
+  CheckDnsConfig(c.dns_config(), "RunPodSandbox: config.dns_config");
   sb.dns.servers.assign(c.dns_config().servers().begin(), c.dns_config().servers().end());
   sb.dns.searches.assign(c.dns_config().searches().begin(), c.dns_config().searches().end());
   sb.dns.options.assign(c.dns_config().options().begin(), c.dns_config().options().end());

@@ -65,6 +65,8 @@ void SandboxManager::ReleaseName(const std::string& key) {
 
 std::string SandboxManager::Run(const runtime::v1::RunPodSandboxRequest& req) {
   Sandbox sb = SandboxFromRequest(req, cfg_);
+  const ProcessSecurity pause_security = SandboxSecurity(req.config().linux().security_context(), cfg_, security_,
+                                                         "RunPodSandbox: config.linux.security_context");
   const std::string key = sb.NameKey();
   ReserveName(key);
   ScopeExit reservation([this, key] { ReleaseName(key); });
@@ -108,7 +110,7 @@ std::string SandboxManager::Run(const runtime::v1::RunPodSandboxRequest& req) {
     sb.shm_path = ShmMount::Create(PodFilesIn(run_dir).shm).Release();
     rb.Add("shm mount", [path = sb.shm_path] { ShmMount::Remove(path); });
   }
-  StartPause(sb, process, rb);
+  StartPause(sb, process, pause_security, rb);
 
   sb.state = SandboxState::kReady;
   rb.Add("record", [this, id = sb.id] { store_.Remove(id); });
@@ -135,9 +137,10 @@ void SandboxManager::UnmountImageRootfs(const std::string& id) const {
   storage::UnmountAll(ImageRootfs(id), "sandbox " + id + " pause image rootfs");
 }
 
-void SandboxManager::StartPause(Sandbox& sb, const PauseProcess& process, Rollback& rb) {
+void SandboxManager::StartPause(Sandbox& sb, const PauseProcess& process, const ProcessSecurity& security,
+                                Rollback& rb) {
   const std::string rootfs = sb.pause_image.empty() ? layout_.PauseRootfs() : ImageRootfs(sb.id);
-  const SandboxSpecInput in{sb, rootfs, process, PauseOomScoreAdj(OwnOomScoreAdj())};
+  const SandboxSpecInput in{sb, rootfs, process, PauseOomScoreAdj(OwnOomScoreAdj()), &security, &security_.seccomp};
   const oci::Container pause = PauseOf(sb);
   oci::CreateOptions options;  // the pause logs nothing and reads no stdin
   options.conmon = cfg_.runtime.conmon;

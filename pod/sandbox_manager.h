@@ -22,6 +22,7 @@
 #include "pod/oci/container.h"
 #include "pod/pause_process.h"
 #include "pod/sandbox.h"
+#include "pod/security.h"
 #include "storage/base/scope.h"
 
 namespace berth::pod {
@@ -65,6 +66,9 @@ class SandboxManager {
   // INVALID_ARGUMENT naming `field` and the ids it matches.
   std::optional<Sandbox> Find(const std::string& id_or_prefix, const std::string& field);
 
+  // What the node's seccomp, AppArmor and SELinux can do (detected at start).
+  const NodeSecurity& security() const { return security_; }
+
   // How long the pause process gets after SIGTERM before SIGKILL.
   void set_stop_timeout(std::chrono::milliseconds t) { stop_timeout_ = t; }
 
@@ -84,7 +88,7 @@ class SandboxManager {
 
   // Mounts the pause image's rootfs (with an image) and says what pause runs.
   PauseProcess PrepareRootfs(Sandbox& sb, const std::optional<PauseImage>& image, Rollback& rb);
-  void StartPause(Sandbox& sb, const PauseProcess& process, Rollback& rb);
+  void StartPause(Sandbox& sb, const PauseProcess& process, const ProcessSecurity& security, Rollback& rb);
   void UnmountImageRootfs(const std::string& id) const;
   void StopLocked(Sandbox sb);
   bool PauseAlive(const Sandbox& sb) const;
@@ -95,6 +99,7 @@ class SandboxManager {
 
   const config::Config& cfg_;
   const config::Layout layout_;
+  const NodeSecurity security_ = NodeSecurity::Detect();
   network::Cni& cni_;
   PauseImageFn pause_image_;
   SandboxStore store_;

@@ -1,6 +1,7 @@
 #include "pod/sandbox_spec.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <fstream>
@@ -23,6 +24,18 @@ bool EndsWith(const std::string& s, std::string_view suffix) {
 
 bool IsIpcSysctl(const std::string& n) {
   return StartsWith(n, "kernel.shm") || StartsWith(n, "kernel.msg") || n == "kernel.sem" || StartsWith(n, "fs.mqueue.");
+}
+
+// net.ipv4.conf.<dev>.*, net.ipv6.conf.<dev>.* and net.ipv4.neigh.<dev>.*
+// name a device of the pod's namespace, which berthd's may not have.
+bool PerDeviceSysctl(const std::string& n) {
+  for (const char* p : {"net.ipv4.conf.", "net.ipv6.conf.", "net.ipv4.neigh.", "net.ipv6.neigh."}) {
+    if (!StartsWith(n, p)) continue;
+    const std::string dev = n.substr(std::string_view(p).size(), n.find('.', std::string_view(p).size()) -
+                                                                      std::string_view(p).size());
+    return dev != "all" && dev != "default";
+  }
+  return false;
 }
 
 json DefaultMounts(const Sandbox& sb) {
@@ -57,26 +70,44 @@ json Process(const PauseProcess& p, int oom_score_adj) {
 
 }  // namespace
 
-void ValidateSysctls(const std::map<std::string, std::string>& sysctls, const NamespaceOptions& ns) {
+void ValidateSysctls(const std::map<std::string, std::string>& sysctls, const NamespaceOptions& ns,
+                     const SysctlExistsFn& exists) {
   for (const auto& [raw, value] : sysctls) {
     std::string name = raw;
     std::replace(name.begin(), name.end(), '/', '.');
+    const bool name_ok = !name.empty() && name.size() <= 256 && name.front() != '.' && name.back() != '.' &&
+                         name.find("..") == std::string::npos &&
+                         name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == std::string::npos;
+    if (!name_ok) throw InvalidArgument("sysctl " + Quoted(raw) + " is not a sysctl name");
+    if (value.empty() || value.size() > 4096 ||
+        std::any_of(value.begin(), value.end(), [](char c) { return c == '\n' || c == '\r' || c == '\0'; })) {
+      throw InvalidArgument("sysctl " + Quoted(raw) + ": value " + Quoted(value) +
+                            " is empty, too long or holds a newline or NUL");
+    }
     if (IsIpcSysctl(name)) {
       if (ns.ipc == NsMode::kNode) {
-        throw InvalidArgument("sysctl \"" + raw + "\" is not allowed: the pod uses the host's IPC namespace");
+        throw InvalidArgument("sysctl " + Quoted(raw) + " is not allowed: the pod uses the host's IPC namespace");
       }
-      continue;
-    }
-    if (StartsWith(name, "net.")) {
+    } else if (StartsWith(name, "net.")) {
       if (ns.network == NsMode::kNode) {
-        throw InvalidArgument("sysctl \"" + raw + "\" is not allowed: the pod uses the host's network namespace");
+        throw InvalidArgument("sysctl " + Quoted(raw) + " is not allowed: the pod uses the host's network namespace");
       }
-      continue;
+    } else {
+      throw InvalidArgument("sysctl " + Quoted(raw) +
+                            " is not allowed: only namespaced sysctls (kernel.shm*, kernel.msg*, kernel.sem, "
+                            "fs.mqueue.*, net.*) can be set for a pod");
     }
-    throw InvalidArgument("sysctl \"" + raw +
-                          "\" is not allowed: only namespaced sysctls (kernel.shm*, kernel.msg*, kernel.sem, "
-                          "fs.mqueue.*, net.*) can be set for a pod");
+    if (exists && !PerDeviceSysctl(name) && !exists(name)) {
+      throw InvalidArgument("sysctl " + Quoted(raw) + " does not exist on this node");
+    }
   }
+}
+
+bool SysctlExists(const std::string& name) {
+  std::string path = "/proc/sys/" + name;
+  std::replace(path.begin() + 10, path.end(), '.', '/');
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
 std::string SandboxCgroupsPath(config::CgroupManager manager, const std::string& parent, const std::string& id) {
@@ -143,6 +174,7 @@ nlohmann::json BuildSandboxSpec(const SandboxSpecInput& in) {
                {"linux", std::move(linux_)}};
   // A hostname needs a UTS namespace of its own; with host network the pod has the host's.
   if (!sb.host_network()) spec["hostname"] = sb.hostname;
+  if (in.security && in.seccomp_node) ApplyProcessSecurity(spec, *in.security, *in.seccomp_node, sb.privileged);
   return spec;
 }
 

@@ -4,19 +4,27 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <map>
 #include <string>
 
 #include "config/config.h"
 #include "pod/pause_process.h"
 #include "pod/sandbox.h"
+#include "pod/security.h"
 
 namespace berth::pod {
 
 // Only namespaced sysctls are allowed: kernel.shm*, kernel.msg*, kernel.sem,
 // fs.mqueue.* (not with host IPC) and net.* (not with host network).
 // Throws INVALID_ARGUMENT naming the first sysctl refused.
-void ValidateSysctls(const std::map<std::string, std::string>& sysctls, const NamespaceOptions& ns);
+// Names are [a-z0-9_.-] (or '/' for '.'); values hold no newline or NUL; a
+// name must exist under /proc/sys (`exists`; per-device net keys are not
+// checked: the pod's devices are not berthd's).
+using SysctlExistsFn = std::function<bool(const std::string& dotted_name)>;
+bool SysctlExists(const std::string& dotted_name);
+void ValidateSysctls(const std::map<std::string, std::string>& sysctls, const NamespaceOptions& ns,
+                     const SysctlExistsFn& exists = SysctlExists);
 
 // The spec's cgroupsPath for a sandbox.
 //   cgroupfs: "<parent>/<id>"; empty parent: "/berth/<id>".
@@ -38,6 +46,9 @@ struct SandboxSpecInput {
   std::string rootfs;       // the pause rootfs (built-in, or the pause image's overlay)
   PauseProcess process;
   int oom_score_adj = 0;
+  // The pod-level seccomp and SELinux (SandboxSecurity); none: unconfined.
+  const ProcessSecurity* security = nullptr;
+  const SeccompNode* seccomp_node = nullptr;
 };
 
 nlohmann::json BuildSandboxSpec(const SandboxSpecInput& in);

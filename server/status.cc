@@ -76,6 +76,15 @@ void RuntimeService::FillStatus(const runtime::v1::StatusRequest& req, runtime::
     }
     if (!cni.skipped.empty()) net["skipped"] = cni.skipped;
     info["network"] = net.dump();
+    const pod::NodeSecurity& sec = pods_.sandboxes.security();
+    info["security"] = nlohmann::json{
+        {"seccomp", {{"enabled", sec.seccomp.supported},
+                     {"architectures", sec.seccomp.architectures},
+                     {"default", cfg_.security.seccomp_default},
+                     {"profileRoot", cfg_.security.seccomp_profile_root}}},
+        {"apparmor", {{"enabled", sec.mac.apparmor}, {"defaultProfile", cfg_.security.apparmor_default_profile}}},
+        {"selinux", {{"enabled", sec.mac.selinux}}},
+        {"userNamespaces", false}}.dump();
   }
 }
 

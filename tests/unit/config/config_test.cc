@@ -140,6 +140,27 @@ TEST(Config, ValidateChecksRelations) {
   c = Config::Defaults();
   c.root = "relative";
   EXPECT_THROW(Validate(c), ConfigError);
+  c = Config::Defaults();
+  c.security.seccomp_default = "localhost/x.json";
+  EXPECT_THROW(Validate(c), ConfigError);
+  c = Config::Defaults();
+  c.security.seccomp_profile_root = "seccomp";
+  EXPECT_THROW(Validate(c), ConfigError);
+}
+
+TEST(Config, SecuritySettings) {
+  Config c = Config::Defaults();
+  EXPECT_EQ(c.security.seccomp_default, "unconfined");
+  EXPECT_EQ(c.security.seccomp_profile_root, "/var/lib/kubelet/seccomp");
+  ApplyYaml(c, "security: {seccomp_default: runtime/default, seccomp_profile_root: /tmp}\n", "f.yaml");
+  EXPECT_EQ(c.security.seccomp_default, "runtime/default");
+  EXPECT_EQ(c.security.seccomp_profile_root, "/tmp");
+  EXPECT_EQ(c.security.apparmor_default_profile, "berth-default");
+  EXPECT_NO_THROW(Validate(c));
+  Config back = Config::Defaults();
+  ApplyYaml(back, ToYaml(c), "dump");
+  EXPECT_EQ(back.security.seccomp_default, "runtime/default");
+  EXPECT_THROW(ApplyYaml(c, "security: {selinux: on}\n", "f.yaml"), ConfigError);
 }
 
 }  // namespace

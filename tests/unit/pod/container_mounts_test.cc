@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "storage/base/error.h"
 #include "tests/support/pod_sandbox.h"
 
@@ -97,12 +99,12 @@ TEST(CleanPath, LexicalNormalisationWithoutTrailingSlash) {
   EXPECT_EQ(CleanPath("rel/./x/"), "rel/x");
 }
 
-TEST(BuildContainerMounts, DefaultsInMountOrderThenThePodsFiles) {
+TEST(BuildContainerMounts, DefaultsInMountOrderThenThePodsFilesByDepth) {
   Case c;
   const ContainerMounts m = c.Build();
   EXPECT_EQ(Destinations(m.mounts),
-            (std::vector<std::string>{"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup",
-                                      "/etc/hosts", "/etc/resolv.conf", "/etc/hostname"}));
+            (std::vector<std::string>{"/proc", "/dev", "/sys", "/dev/pts", "/dev/shm", "/dev/mqueue", "/etc/hosts",
+                                      "/etc/resolv.conf", "/etc/hostname", "/sys/fs/cgroup"}));
   EXPECT_EQ(At(m.mounts, "/dev/shm")["source"], c.sb.shm_path);
   EXPECT_EQ(At(m.mounts, "/etc/hosts"), json({{"destination", "/etc/hosts"},
                                              {"type", "bind"},
@@ -207,10 +209,32 @@ TEST(BuildContainerMounts, ParentsBeforeChildrenAfterTheDefaults) {
   c.Add("/data", "/srv/data");
   c.Add("/cache", "/srv/cache");  // same depth as /data: kept in request order
   const auto d = Destinations(c.Build().mounts);
-  ASSERT_GE(d.size(), 4u);
-  EXPECT_EQ(std::vector<std::string>(d.end() - 4, d.end()),
-            (std::vector<std::string>{"/data", "/cache", "/data/logs", "/data/logs/app"}));
+  const auto at = [&](const std::string& dest) { return std::find(d.begin(), d.end(), dest) - d.begin(); };
+  EXPECT_LT(at("/data"), at("/cache"));
+  EXPECT_LT(at("/cache"), at("/data/logs"));
+  EXPECT_LT(at("/data/logs"), at("/data/logs/app"));
+  EXPECT_LT(at("/data/logs/app"), static_cast<long>(d.size()));
   EXPECT_EQ(d.front(), "/proc");
+}
+
+// A CRI mount at /etc must not cover the pod's /etc/hosts, /etc/resolv.conf
+// and /etc/hostname binds: they go on top of it.
+TEST(BuildContainerMounts, ACriMountAtEtcGoesBeneathThePodsFiles) {
+  Case c;
+  c.Add("/etc", "/srv/etc");
+  const auto d = Destinations(c.Build().mounts);
+  const auto at = [&](const std::string& dest) { return std::find(d.begin(), d.end(), dest) - d.begin(); };
+  ASSERT_LT(at("/etc"), static_cast<long>(d.size()));
+  for (const char* f : {"/etc/hosts", "/etc/resolv.conf", "/etc/hostname"}) EXPECT_LT(at("/etc"), at(f)) << f;
+}
+
+TEST(BuildContainerMounts, AMountAtTheRootIsRefused) {
+  Case c;
+  c.Add("/", "/srv/root");
+  EXPECT_NE(c.Failure().find("cannot replace the rootfs"), std::string::npos);
+  Case dots;
+  dots.Add("/../", "/srv/root");
+  EXPECT_NE(dots.Failure().find("cannot replace the rootfs"), std::string::npos);
 }
 
 TEST(BuildContainerMounts, ImageVolumesGetNumberedHostDirsUnlessMountedElsewhere) {

@@ -35,6 +35,8 @@ struct Case {
   std::vector<std::string> own_caps;
   pid_t target_pid = 0;
   CgroupSupport cgroups;  // undetected: every limit kept
+  ProcessSecurity security;  // unconfined
+  SeccompNode seccomp_node{.supported = true, .architectures = {"SCMP_ARCH_X86_64"}, .known_syscalls = {}};
 
   Case() {
     config.mutable_metadata()->set_name("app");
@@ -66,7 +68,9 @@ struct Case {
                                  return std::nullopt;
                                },
                                .own_capabilities = own_caps,
-                               .cgroups = cgroups});
+                               .cgroups = cgroups,
+                               .security = &security,
+                               .seccomp_node = &seccomp_node});
   }
   json Spec() const { return Build().spec; }
 };

@@ -5,6 +5,49 @@
 namespace berth::pod::testing {
 namespace {
 
+// --- confinement --------------------------------------------------------------
+
+TEST(ContainerSpecSecurity, SeccompFollowsTheChoiceAndTheContainersCapabilities) {
+  Case c;
+  EXPECT_FALSE(c.Spec()["linux"].contains("seccomp")) << "unconfined";
+  c.security.seccomp.mode = SeccompMode::kRuntimeDefault;
+  json seccomp = c.Spec()["linux"]["seccomp"];
+  EXPECT_EQ(seccomp["defaultAction"], "SCMP_ACT_ERRNO");
+  const auto allows = [](const json& p, const std::string& name) {
+    const auto& names = p["syscalls"][0]["names"];
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  EXPECT_FALSE(allows(seccomp, "sethostname"));
+  c.sc().mutable_capabilities()->add_add_capabilities("SYS_ADMIN");
+  EXPECT_TRUE(allows(c.Spec()["linux"]["seccomp"], "sethostname")) << "the capability opens it";
+  c.security.seccomp = {SeccompMode::kLocalhost, "/p.json"};
+  c.security.seccomp_profile = R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": []})";
+  EXPECT_EQ(c.Spec()["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ALLOW");
+}
+
+TEST(ContainerSpecSecurity, PrivilegedRunsUnconfinedButABrokenProfileIsRefused) {
+  Case c;
+  c.sb.privileged = true;
+  c.sc().set_privileged(true);
+  c.security.seccomp.mode = SeccompMode::kRuntimeDefault;
+  c.security.apparmor_profile = "custom";
+  json spec = c.Spec();
+  EXPECT_FALSE(spec["linux"].contains("seccomp"));
+  EXPECT_FALSE(spec["process"].contains("apparmorProfile"));
+  c.security.seccomp = {SeccompMode::kLocalhost, "/p.json"};
+  c.security.seccomp_profile = "{";
+  EXPECT_EQ(Failure(c).first, Code::kInvalidArgument);
+}
+
+TEST(ContainerSpecSecurity, AppArmorAndSelinuxGoIntoTheProcess) {
+  Case c;
+  c.security.apparmor_profile = "custom";
+  c.security.selinux_label = "system_u:system_r:container_t:s0";
+  json spec = c.Spec();
+  EXPECT_EQ(spec["process"]["apparmorProfile"], "custom");
+  EXPECT_EQ(spec["process"]["selinuxLabel"], "system_u:system_r:container_t:s0");
+}
+
 // --- mounts -----------------------------------------------------------------
 
 TEST(ContainerSpecMounts, DefaultsAndPodFiles) {

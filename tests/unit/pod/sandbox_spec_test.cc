@@ -2,6 +2,8 @@
 // oom_score_adj clamp.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <algorithm>
 
 #include "storage/base/error.h"
@@ -145,6 +147,28 @@ TEST(Sysctls, HostNamespacesRefuseTheirSysctls) {
   host_ipc.ipc = NsMode::kNode;
   ExpectRefused({{"kernel.msgmax", "1"}}, host_ipc, "kernel.msgmax");
   EXPECT_NO_THROW(ValidateSysctls({{"net.core.somaxconn", "1024"}}, host_ipc));
+}
+
+TEST(Sysctls, NamesValuesAndExistence) {
+  NamespaceOptions ns;
+  const auto only = [](std::set<std::string> known) {
+    return [known](const std::string& n) { return known.contains(n); };
+  };
+  EXPECT_NO_THROW(ValidateSysctls({{"net.ipv4.ip_forward", "1"}}, ns, only({"net.ipv4.ip_forward"})));
+  try {
+    ValidateSysctls({{"net.ipv4.no_such", "1"}}, ns, only({}));
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("\"net.ipv4.no_such\" does not exist"), std::string::npos) << e.what();
+  }
+  // A pod's own devices are not berthd's: per-device keys are not looked up.
+  EXPECT_NO_THROW(ValidateSysctls({{"net.ipv4.conf.eth0.forwarding", "1"}}, ns, only({})));
+  EXPECT_THROW(ValidateSysctls({{"net.ipv4.conf.all.nope", "1"}}, ns, only({})), Error);
+  ExpectRefused({{"net.ipv4.ip_forward", "1\nkernel.panic=1"}}, ns, "newline");
+  ExpectRefused({{"net.ipv4.ip_forward", ""}}, ns, "empty");
+  ExpectRefused({{"net.ipv4..ip_forward", "1"}}, ns, "not a sysctl name");
+  ExpectRefused({{"net/ipv4/../../kernel/panic", "1"}}, ns, "not a sysctl name");
+  ExpectRefused({{"net.ipv4.ip forward", "1"}}, ns, "not a sysctl name");
 }
 
 TEST(CgroupsPath, Cgroupfs) {
