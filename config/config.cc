@@ -96,9 +96,11 @@ void ApplyRuntime(const Reader& r, Config& cfg, const YAML::Node& n, const std::
               } else {  // handlers: name -> {path, root}; a file adds or replaces handlers
                 r.ForEach(v, key, {}, [&](const std::string& name, const YAML::Node& h, const std::string& hkey) {
                   RuntimeHandler& rh = cfg.runtime.handlers[name];
-                  r.ForEach(h, hkey, {"path", "root"}, [&](const std::string& f, const YAML::Node& fv, const std::string& fkey) {
-                    (f == "path" ? rh.path : rh.root) = r.Str(fv, fkey);
-                  });
+                  r.ForEach(h, hkey, {"path", "root", "user_namespaces"},
+                            [&](const std::string& f, const YAML::Node& fv, const std::string& fkey) {
+                              if (f == "user_namespaces") rh.user_namespaces = r.Bool(fv, fkey);
+                              else (f == "path" ? rh.path : rh.root) = r.Str(fv, fkey);
+                            });
                 });
               }
             });
@@ -147,7 +149,7 @@ std::string ReadFile(const fs::path& p) {
 
 Config Config::Defaults() {
   Config c;
-  c.runtime.handlers["runc"] = {"/usr/sbin/runc", ""};
+  c.runtime.handlers["runc"] = {"/usr/sbin/runc", "", true};
   c.runtime.handlers["crun"] = {"/usr/bin/crun", ""};
   c.runtime.handlers["runsc"] = {"/usr/bin/runsc", ""};
   c.pause.binary = std::string(kLibexecDir) + "/berth-pause";
@@ -259,6 +261,7 @@ std::string ToYaml(const Config& cfg) {
     e << YAML::Key << name << YAML::Value << YAML::BeginMap;
     e << YAML::Key << "path" << YAML::Value << h.path;
     e << YAML::Key << "root" << YAML::Value << h.root;
+    e << YAML::Key << "user_namespaces" << YAML::Value << h.user_namespaces;
     e << YAML::EndMap;
   }
   e << YAML::EndMap << YAML::EndMap;

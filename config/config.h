@@ -20,6 +20,9 @@ class ConfigError : public std::runtime_error {
 struct RuntimeHandler {
   std::string path;  // binary, e.g. /usr/sbin/runc
   std::string root;  // the runtime's --root state dir; empty: <run_root>/runtimes/<name>
+  // Runs pods with a user namespace of their own (berth makes the id-mapped
+  // mounts; the runtime needs only to join the namespace): runc does.
+  bool user_namespaces = false;
   bool operator==(const RuntimeHandler&) const = default;
 };
 

@@ -306,8 +306,10 @@ unimplemented=$(echo "$errors" | grep 'code = Unimplemented' | grep -oE 'berth d
 down=$(echo "$errors" | grep 'code = Unavailable' | grep -c 'connection refused\|no such file or directory' || true)
 other=$(echo "$errors" | grep -v 'code = Unimplemented' |
   grep -v 'code = Unavailable.*\(connection refused\|no such file or directory\)' | grep -v '^$' || true)
-! grep -q 'failed to get summary stats' "$WORK/kubelet.log" ||
-  die "9: kubelet could not get summary stats: $(grep -m1 'failed to get summary stats' "$WORK/kubelet.log")"
+# The eviction manager's complaint, but for the ones while berthd was down in step 6.
+no_summary=$(grep 'failed to get summary stats' "$WORK/kubelet.log" |
+  grep -v 'code = Unavailable.*\(connection refused\|no such file or directory\)' || true)
+[ -z "$no_summary" ] || die "9: kubelet could not get summary stats: $(echo "$no_summary" | head -1)"
 [ -z "$other" ] || die "9: kubelet logged runtime errors:
 $(echo "$other" | head -20)"
 echo "kubelet-e2e: RPCs still UNIMPLEMENTED that kubelet called (error lines per RPC):"

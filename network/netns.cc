@@ -11,6 +11,7 @@
 
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -51,31 +52,51 @@ void CreateAndPin(const std::string& path) {
   BringUpLoopback();
 }
 
-}  // namespace
-
-PinnedNetns PinnedNetns::Create(const std::string& dir, const std::string& name) {
-  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos)
-    throw InvalidArgument("netns name '" + name + "' is not a plain file name");
-  EnsurePinDir(dir);
-  const std::string path = dir + "/" + name;
-  {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
-    if (!fd) {
-      if (errno == EEXIST) throw AlreadyExists("netns pin " + path + " already exists");
-      throw SysError("create netns pin file " + path);
-    }
-  }
-  PinnedNetns pin(path);  // from here on, an error removes the pin file (and mount)
+// Runs `f` in a short-lived thread (which may change its own namespaces).
+void InThread(const std::function<void()>& f) {
   std::exception_ptr error;
   std::thread worker([&] {
     try {
-      CreateAndPin(path);
+      f();
     } catch (...) {
       error = std::current_exception();
     }
   });
   worker.join();
   if (error) std::rethrow_exception(error);
+}
+
+std::string NewPinFile(const std::string& dir, const std::string& name) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos)
+    throw InvalidArgument("netns name '" + name + "' is not a plain file name");
+  EnsurePinDir(dir);
+  const std::string path = dir + "/" + name;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
+  if (!fd) {
+    if (errno == EEXIST) throw AlreadyExists("netns pin " + path + " already exists");
+    throw SysError("create netns pin file " + path);
+  }
+  return path;
+}
+
+}  // namespace
+
+PinnedNetns PinnedNetns::Create(const std::string& dir, const std::string& name) {
+  PinnedNetns pin(NewPinFile(dir, name));  // from here on, an error removes the pin file (and mount)
+  InThread([&] { CreateAndPin(pin.path()); });
+  return pin;
+}
+
+PinnedNetns PinnedNetns::Adopt(const std::string& dir, const std::string& name, const std::string& ns_file) {
+  PinnedNetns pin(NewPinFile(dir, name));
+  if (::mount(ns_file.c_str(), pin.path().c_str(), "none", MS_BIND, nullptr) != 0) {
+    throw SysError("bind mount of " + ns_file + " onto " + pin.path());
+  }
+  InThread([&] {
+    UniqueFd ns(::open(pin.path().c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns || ::setns(ns.get(), CLONE_NEWNET) != 0) throw SysError("setns into " + pin.path());
+    BringUpLoopback();
+  });
   return pin;
 }
 

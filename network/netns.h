@@ -12,7 +12,11 @@ class PinnedNetns {
   // Creates a new netns pinned at dir/name with its loopback up. Throws
   // berth::Error (ALREADY_EXISTS if the pin exists, INTERNAL with syscall+errno).
   static PinnedNetns Create(const std::string& dir, const std::string& name);
-  // Unmounts and unlinks a pin; fine if it is already gone. Throws berth::Error.
+  // Pins the existing netns `ns_file` (e.g. /proc/<pid>/ns/net of a helper
+  // that made it inside a pod's user namespace) at dir/name, loopback up.
+  static PinnedNetns Adopt(const std::string& dir, const std::string& name, const std::string& ns_file);
+  // Unmounts and unlinks a pin (of any namespace); fine if it is already
+  // gone. Throws berth::Error.
   static void Remove(const std::string& path);
   // True if `path` is a mounted netns pin.
   static bool IsPinned(const std::string& path);

@@ -10,6 +10,7 @@
 #include "pod/capabilities.h"
 #include "pod/container_cri.h"
 #include "pod/container_manager.h"
+#include "pod/container_mounts.h"
 #include "pod/container_spec.h"
 #include "pod/mount_propagation.h"
 #include "pod/pod_files.h"
@@ -20,6 +21,7 @@
 #include "storage/base/error.h"
 #include "storage/beneath.h"
 #include "storage/fs.h"
+#include "storage/idmap.h"
 #include "storage/mount.h"
 #include "storage/rootfs_file.h"
 
@@ -50,6 +52,29 @@ void EnsureHostPaths(const runtime::v1::ContainerConfig& config) {
     std::error_code ec;
     if (m.host_path().empty() || fs::exists(m.host_path(), ec)) continue;
     storage::MakeDirsNoSymlinks(m.host_path(), "CreateContainer: config.mounts.host_path", 0755);
+  }
+}
+
+// In a pod with a user namespace, each CRI bind mount's source becomes an
+// id-mapped clone under <run dir>/idmap/<n>, so the pod's root sees the
+// host's root-owned files as its own. A file system that cannot be id-mapped
+// keeps the plain bind (its files then show as nobody), and says so.
+void IdmapVolumes(const runtime::v1::ContainerConfig& config, const Sandbox& sb, const std::string& run_dir,
+                  nlohmann::json& spec, Rollback& rb) {
+  rb.Add("id-mapped volumes", [dir = run_dir + "/idmap"] { storage::UnmountEntries(dir, "id-mapped volume"); });
+  for (int i = 0; i < config.mounts_size(); ++i) {
+    const auto& m = config.mounts(i);
+    const std::string dest = CleanPath(m.container_path()), clone = run_dir + "/idmap/" + std::to_string(i);
+    try {
+      storage::IdmapBind(m.host_path(), clone, sb.userns_path);
+    } catch (const Error& e) {
+      if (e.code() != Code::kFailedPrecondition) throw;
+      spdlog::warn("container in sandbox {}: mount {} stays unmapped: {}", sb.id, m.host_path(), e.what());
+      continue;
+    }
+    for (auto& mount : spec["mounts"]) {
+      if (mount["destination"] == dest && mount["source"] == m.host_path()) mount["source"] = clone;
+    }
   }
 }
 
@@ -84,8 +109,6 @@ void ValidateRequest(const runtime::v1::CreateContainerRequest& req) {
     CheckPathString(m.container_path(), "CreateContainer: config.mounts.container_path");
   }
   for (const auto& d : c.devices()) CheckPathString(d.host_path(), "CreateContainer: config.devices.host_path");
-  RefuseUserNamespace(c.linux().security_context().namespace_options(),
-                      "CreateContainer: config.linux.security_context.namespace_options.userns_options");
 }
 
 }  // namespace
@@ -116,6 +139,8 @@ std::string ContainerManager::Create(const runtime::v1::CreateContainerRequest& 
   if (sb->state != SandboxState::kReady) {
     throw FailedPrecondition("CreateContainer: sandbox " + sb->id + " is not ready");
   }
+  CheckContainerUserns(config.linux().security_context().namespace_options(), sb->userns,
+                       "CreateContainer: config.linux.security_context.namespace_options.userns_options");
   const std::string log_path = ContainerLogPath(sb->log_directory, config.log_path(), "CreateContainer: config.log_path");
   const ProcessSecurity security = ContainerSecurity(config.linux().security_context(), cfg_, sandboxes_.security(),
                                                      "CreateContainer: config.linux.security_context");
@@ -166,7 +191,15 @@ void ContainerManager::BuildBundle(Container& c, const Sandbox& sb, const Contai
   rb.Add("run dir " + run_dir, [run_dir] { storage::RemoveAll(run_dir); });
 
   std::vector<std::string> lowers(img.layer_dirs.rbegin(), img.layer_dirs.rend());  // overlay wants top first
-  storage::MountOverlay(lowers, root_dir + "/upper", root_dir + "/work", rootfs);
+  if (sb.userns) {
+    // runc 1.1 makes no id-mapped mounts: in a pod with a user namespace the
+    // image's layers are seen through the pod's mapping, so its root owns
+    // what the image's root owns.
+    storage::MountOverlayIdmappedLowers(lowers, root_dir + "/upper", root_dir + "/work", rootfs, sb.userns_path,
+                                        run_dir + "/layers", sb.userns->HostRootUid(), sb.userns->HostRootGid());
+  } else {
+    storage::MountOverlay(lowers, root_dir + "/upper", root_dir + "/work", rootfs);
+  }
   rb.Add("rootfs mount " + rootfs, [rootfs] { storage::UnmountAll(rootfs, "container rootfs"); });
 
   const image::ImageConfig image_config = image::ImageConfig::Parse(img.record.config_json, img.record.id);
@@ -211,8 +244,14 @@ void ContainerManager::BuildBundle(Container& c, const Sandbox& sb, const Contai
   c.dropped_limits = spec.dropped_limits;
   LogDroppedLimits(c.id, c.dropped_limits);
   c.stop_signal = spec.stop_signal;
-  for (const auto& dir : spec.volume_dirs) storage::MakeDirs(dir, 0755);
+  for (const auto& dir : spec.volume_dirs) {
+    storage::MakeDirs(dir, 0755);
+    if (sb.userns && ::chown(dir.c_str(), sb.userns->HostRootUid(), sb.userns->HostRootGid()) != 0) {
+      throw SysError("chown image volume " + dir + " to the pod's root");
+    }
+  }
   EnsureHostPaths(config);
+  if (sb.userns) IdmapVolumes(config, sb, run_dir, spec.spec, rb);
   if (!c.log_path.empty()) {
     // The log dir is kubelet's (owner and mode of an existing one left alone);
     // nothing on the way below it may be a symlink.

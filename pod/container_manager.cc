@@ -14,6 +14,7 @@
 #include "storage/base/error.h"
 #include "storage/base/unique_fd.h"
 #include "storage/fs.h"
+#include "storage/idmap.h"
 #include "storage/mount.h"
 
 namespace berth::pod {
@@ -147,6 +148,8 @@ void ContainerManager::RemoveLocked(const Container& c) {
   if (c.state == ContainerState::kRunning) Refresh(c.id);  // its exit is told before its deletion
   OciOf(c).Delete();
   storage::UnmountAll(RootfsDir(c.id), "container rootfs");
+  storage::UnmountEntries(RunDir(c.id) + "/idmap", "id-mapped volume");
+  storage::UnmountEntries(RunDir(c.id) + "/layers", "id-mapped layer");
   storage::RemoveAll(RunDir(c.id));
   store_.Remove(c.id);  // the record last: until then a retry finds it
   spdlog::info("container {} ({}) removed", c.id, c.name);

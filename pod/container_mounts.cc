@@ -39,7 +39,8 @@ json CriMount(const v1::Mount& m) {
     if (part == "..") throw InvalidArgument(what + ": host_path " + Quoted(m.host_path()) + " holds '..'");
   }
   if (m.uidmappings_size() > 0 || m.gidmappings_size() > 0) {
-    throw Unimplemented(what + ": id-mapped mounts need user namespaces, which berth does not support");
+    throw Unimplemented(what + ": per-mount id mappings are not supported (in a pod with a user namespace berth "
+                        "id-maps every mount to the pod's mapping itself)");
   }
   if (m.recursive_read_only()) {
     throw Unimplemented(what + ": recursive read-only mounts are not supported by runc 1.1");

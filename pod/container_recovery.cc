@@ -11,6 +11,7 @@
 #include "pod/oci/recovery.h"
 #include "storage/base/clock.h"
 #include "storage/fs.h"
+#include "storage/idmap.h"
 #include "storage/mount.h"
 
 namespace berth::pod {
@@ -66,6 +67,8 @@ void ContainerManager::RemoveOrphans() {
     if (known.contains(id)) continue;
     TryStep("orphan container run dir " + id, [&] {
       storage::UnmountAll(RootfsDir(id), "orphan container rootfs");
+      storage::UnmountEntries(RunDir(id) + "/idmap", "orphan id-mapped volume");
+      storage::UnmountEntries(RunDir(id) + "/layers", "orphan id-mapped layer");
       storage::RemoveAll(RunDir(id));
       spdlog::info("recovery: removed orphan container run dir {}", RunDir(id));
     });

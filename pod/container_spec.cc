@@ -102,6 +102,7 @@ std::string NsPath(pid_t pid, const char* ns, const Sandbox& sb) {
 json Namespaces(const ContainerSpecInput& in) {
   const Sandbox& sb = in.sandbox;
   json ns = json::array();
+  if (sb.userns) ns.push_back({{"type", "user"}, {"path", sb.userns_path}});
   if (!sb.host_network()) {
     if (sb.netns_path.empty()) throw FailedPrecondition("sandbox " + sb.id + " has no network namespace");
     ns.push_back({{"type", "network"}, {"path", sb.netns_path}});
@@ -310,6 +311,9 @@ v1::LinuxContainerResources AppliedResources(v1::LinuxContainerResources r, cons
 ContainerSpec BuildContainerSpec(const ContainerSpecInput& in) {
   const auto& c = in.config;
   const auto& sc = c.linux().security_context();
+  if (sc.privileged() && in.sandbox.userns) {
+    throw InvalidArgument("container \"" + c.metadata().name() + "\" is privileged, but its pod has a user namespace");
+  }
   if (sc.privileged() && !in.sandbox.privileged) {
     throw InvalidArgument("container \"" + c.metadata().name() + "\" is privileged but its sandbox " + in.sandbox.id +
                           " is not");
@@ -322,6 +326,10 @@ ContainerSpec BuildContainerSpec(const ContainerSpecInput& in) {
   json linux_ = {{"namespaces", Namespaces(in)}, {"cgroupsPath", in.cgroups_path},
                  {"resources", OciResources(c.linux().resources(), in.cgroups, &out.dropped_limits)}};
   AddDevices(in, sc.privileged(), linux_);
+  if (in.sandbox.userns) {
+    linux_["uidMappings"] = OciIdMappings(in.sandbox.userns->uids);
+    linux_["gidMappings"] = OciIdMappings(in.sandbox.userns->gids);
+  }
   if (!mounts.rootfs_propagation.empty()) linux_["rootfsPropagation"] = mounts.rootfs_propagation;
   // Privileged containers see all of /proc and /sys; the CRI's lists (kubelet's procMount) replace the defaults.
   const auto paths = [&](const auto& cri, std::vector<std::string> defaults) {

@@ -14,6 +14,7 @@
 
 #include "network/cni.h"
 #include "pod/record_store.h"
+#include "pod/userns.h"
 
 namespace berth::pod {
 
@@ -66,6 +67,10 @@ struct Sandbox {
   std::vector<std::string> ips;  // primary first
   std::string network_name;   // the CNI network it was attached to
   std::string shm_path;       // empty when the pod uses the host's IPC
+  // A user namespace of the pod's own (mode POD): its mappings and its pin
+  // (<run dir>/userns), which the pause and the containers join.
+  std::optional<UsernsMappings> userns;
+  std::string userns_path;
   pid_t pause_pid = 0;
   pid_t monitor_pid = 0;
   std::string pause_image;  // the pause image's id; empty: the built-in pause rootfs

@@ -87,7 +87,19 @@ Sandbox SandboxFromRequest(const runtime::v1::RunPodSandboxRequest& req, const c
   if (sb.ns.ipc == NsMode::kContainer || sb.ns.ipc == NsMode::kTarget) {
     throw InvalidArgument("RunPodSandbox: ipc namespace mode must be POD or NODE");
   }
-  RefuseUserNamespace(nso, "RunPodSandbox: config.linux.security_context.namespace_options.userns_options");
+  sb.userns = PodUserns(nso, "RunPodSandbox: config.linux.security_context.namespace_options.userns_options");
+  if (sb.userns && (sb.ns.network == NsMode::kNode || sb.ns.pid == NsMode::kNode || sb.ns.ipc == NsMode::kNode)) {
+    throw InvalidArgument("RunPodSandbox: a pod with a user namespace of its own cannot use the host's network, PID "
+                          "or IPC namespace");
+  }
+  if (sb.userns && !cfg.runtime.handlers.at(sb.runtime_handler).user_namespaces) {
+    throw InvalidArgument("RunPodSandbox: runtime handler " + Quoted(sb.runtime_handler) +
+                          " does not run pods with a user namespace (config runtime.handlers." + sb.runtime_handler +
+                          ".user_namespaces)");
+  }
+  if (sb.userns && sc.privileged()) {
+    throw InvalidArgument("RunPodSandbox: a pod with a user namespace of its own cannot be privileged");
+  }
   // A host-network pod shares the host's UTS namespace: it cannot have a hostname of its own.
   if (sb.ns.network == NsMode::kNode && !sb.hostname.empty()) {
     throw InvalidArgument("RunPodSandbox: config.hostname " + Quoted(sb.hostname) +
@@ -106,18 +118,6 @@ Sandbox SandboxFromRequest(const runtime::v1::RunPodSandboxRequest& req, const c
 
 runtime::v1::PodSandboxState ToCri(SandboxState s) {
   return s == SandboxState::kReady ? runtime::v1::SANDBOX_READY : runtime::v1::SANDBOX_NOTREADY;
-}
-
-void RefuseUserNamespace(const runtime::v1::NamespaceOption& nso, const std::string& field) {
-  if (!nso.has_userns_options()) return;
-  const auto mode = nso.userns_options().mode();
-  if (mode == runtime::v1::NODE) return;  // the host's: what every pod gets
-  if (mode == runtime::v1::POD) {
-    throw InvalidArgument(field + ": mode POD (a user namespace of the pod's own) is not supported by berth yet; "
-                          "use mode NODE (hostUsers: true)");
-  }
-  throw InvalidArgument(field + ": mode " + runtime::v1::NamespaceMode_Name(mode) +
-                        " is not valid for a user namespace (POD or NODE)");
 }
 
 void FillStatus(const Sandbox& sb, runtime::v1::PodSandboxStatus* out) {

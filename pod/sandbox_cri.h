@@ -13,13 +13,8 @@ namespace berth::pod {
 
 // A record (without id, paths or network) from a RunPodSandbox request.
 // Throws INVALID_ARGUMENT for missing metadata, an unknown runtime handler,
-// a refused sysctl, a user namespace, or a hostname with host network.
+// a refused sysctl, bad user namespace mappings, or a hostname with host network.
 Sandbox SandboxFromRequest(const runtime::v1::RunPodSandboxRequest& req, const config::Config& cfg);
-
-// berth runs every pod in the host's user namespace until user namespaces
-// are built: a request for another one is INVALID_ARGUMENT naming `field`,
-// never silently run as real root.
-void RefuseUserNamespace(const runtime::v1::NamespaceOption& nso, const std::string& field);
 
 runtime::v1::PodSandboxState ToCri(SandboxState s);
 void FillStatus(const Sandbox& sb, runtime::v1::PodSandboxStatus* out);

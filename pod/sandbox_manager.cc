@@ -1,7 +1,11 @@
 #include "pod/sandbox_manager.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
 
 #include "network/netns.h"
 #include "pod/pause_rootfs.h"
@@ -11,6 +15,7 @@
 #include "storage/base/clock.h"
 #include "storage/base/error.h"
 #include "storage/fs.h"
+#include "storage/idmap.h"
 #include "storage/mount.h"
 #include "storage/rootfs_file.h"
 
@@ -22,6 +27,27 @@ std::string NodeHostname() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0) throw SysError("gethostname");
   return buf;
+}
+
+}  // namespace
+
+namespace {
+
+// runc sets up a user namespace pod's rootfs from inside the namespace, as
+// the mapped root: every dir above the pod's and its containers' run dirs
+// must let others search it.
+void RequireSearchable(const std::string& dir) {
+  for (std::filesystem::path p(dir); !p.empty() && p != p.root_path(); p = p.parent_path()) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) throw SysError("stat " + p.string());
+    if (!(st.st_mode & S_IXOTH)) {
+      char mode[8];
+      std::snprintf(mode, sizeof(mode), "%03o", st.st_mode & 0777);
+      throw FailedPrecondition("RunPodSandbox: a pod with a user namespace needs " + p.string() +
+                               " to be searchable by others (its mode is " + mode +
+                               "): chmod o+x it, or set run_root elsewhere");
+    }
+  }
 }
 
 }  // namespace
@@ -98,7 +124,18 @@ std::string SandboxManager::Run(const runtime::v1::RunPodSandboxRequest& req) {
 
   if (!sb.host_network()) {
     storage::MakeDirs(layout_.NetnsDir(), 0755);
-    netns.emplace(network::PinnedNetns::Create(layout_.NetnsDir(), sb.id));
+    if (sb.userns) {
+      for (const auto& dir : {layout_.SandboxRunDirs(), layout_.ContainerRunDirs()}) RequireSearchable(dir);
+      // The netns must belong to the pod's user namespace: runc joins that
+      // first, and from inside it could join no netns of the host's.
+      sb.userns_path = run_dir + "/userns";
+      CreateUsernsWithNetns(*sb.userns, sb.userns_path, [&](const std::string& ns_file) {
+        netns.emplace(network::PinnedNetns::Adopt(layout_.NetnsDir(), sb.id, ns_file));
+      });
+      rb.Add("user namespace pin", [path = sb.userns_path] { network::PinnedNetns::Remove(path); });
+    } else {
+      netns.emplace(network::PinnedNetns::Create(layout_.NetnsDir(), sb.id));
+    }
     sb.netns_path = netns->path();
     network::PodNetwork net = cni_.Setup(AttachmentOf(sb));
     rb.Add("CNI attachment", [this, a = AttachmentOf(sb)] { cni_.Teardown(a); });
@@ -139,7 +176,17 @@ void SandboxManager::UnmountImageRootfs(const std::string& id) const {
 
 void SandboxManager::StartPause(Sandbox& sb, const PauseProcess& process, const ProcessSecurity& security,
                                 Rollback& rb) {
-  const std::string rootfs = sb.pause_image.empty() ? layout_.PauseRootfs() : ImageRootfs(sb.id);
+  const std::string rootfs = sb.pause_image.empty() && !sb.userns ? layout_.PauseRootfs() : ImageRootfs(sb.id);
+  if (sb.userns) {
+    // The pod's root must own the pause's rootfs as runc sees it.
+    if (sb.pause_image.empty()) {
+      storage::IdmapBind(layout_.PauseRootfs(), rootfs, sb.userns_path);
+      rb.Add("id-mapped pause rootfs " + rootfs, [this, id = sb.id] { UnmountImageRootfs(id); });
+    } else {
+      throw FailedPrecondition("RunPodSandbox: pods with a user namespace run berth's built-in pause, not "
+                               "pause.image " + Quoted(cfg_.pause.image) + " (not supported yet)");
+    }
+  }
   const SandboxSpecInput in{sb, rootfs, process, PauseOomScoreAdj(OwnOomScoreAdj()), &security, &security_.seccomp};
   const oci::Container pause = PauseOf(sb);
   oci::CreateOptions options;  // the pause logs nothing and reads no stdin

@@ -77,6 +77,7 @@ void SandboxManager::RemoveOrphans() {
     TryStep("orphan run dir " + name, [&] {
       const std::string dir = RunDir(name);
       ShmMount::Remove(PodFilesIn(dir).shm);
+      network::PinnedNetns::Remove(dir + "/userns");  // a user namespace pin, if the pod had one
       UnmountImageRootfs(name);  // before the dir goes, which would descend into it
       storage::RemoveAll(dir);
       spdlog::info("recovery: removed orphan run dir {}", dir);

@@ -45,6 +45,7 @@ json DefaultMounts(const Sandbox& sb) {
 
 json Namespaces(const Sandbox& sb) {
   json ns = json::array();
+  if (sb.userns) ns.push_back({{"type", "user"}, {"path", sb.userns_path}});
   if (!sb.host_network()) ns.push_back({{"type", "network"}, {"path", sb.netns_path}});
   if (!sb.host_ipc()) ns.push_back({{"type", "ipc"}});
   if (!sb.host_network()) ns.push_back({{"type", "uts"}});
@@ -161,6 +162,10 @@ nlohmann::json BuildSandboxSpec(const SandboxSpecInput& in) {
       {"readonlyPaths", oci::ReadonlyPaths()},
   };
   if (!sb.sysctls.empty()) linux_["sysctl"] = sb.sysctls;
+  if (sb.userns) {
+    linux_["uidMappings"] = OciIdMappings(sb.userns->uids);
+    linux_["gidMappings"] = OciIdMappings(sb.userns->gids);
+  }
 
   json spec = {{"ociVersion", "1.0.2"},
                {"process", Process(in.process, in.oom_score_adj)},

@@ -14,7 +14,7 @@ namespace berth::pod {
 void SandboxManager::StopLocked(Sandbox sb) {
   PauseOf(sb).Stop("TERM", stop_timeout_, "sandbox " + sb.id + ": pause process (pid " + std::to_string(sb.pause_pid) + ")");
   // A stopped sandbox never runs again (CRI): its rootfs can go now.
-  if (!sb.pause_image.empty()) UnmountImageRootfs(sb.id);
+  if (!sb.pause_image.empty() || sb.userns) UnmountImageRootfs(sb.id);
   if (!sb.netns_path.empty()) cni_.Teardown(AttachmentOf(sb));
   if (!sb.shm_path.empty()) ShmMount::Remove(sb.shm_path);
   if (sb.state != SandboxState::kNotReady || !sb.ips.empty()) {
@@ -45,6 +45,7 @@ void SandboxManager::Remove(const std::string& id) {
   StopLocked(*sb);
   PauseOf(*sb).Delete();
   if (!sb->netns_path.empty()) network::PinnedNetns::Remove(sb->netns_path);
+  if (!sb->userns_path.empty()) network::PinnedNetns::Remove(sb->userns_path);
   storage::RemoveAll(RunDir(id));
   store_.Remove(id);
   DropLock(id);

@@ -60,8 +60,14 @@ void RuntimeService::FillStatus(const runtime::v1::StatusRequest& req, runtime::
   }
 
   // The default handler is listed under "" too, as kubelet looks it up by that name.
-  resp->add_runtime_handlers()->mutable_features();
-  for (const auto& [name, h] : cfg_.runtime.handlers) resp->add_runtime_handlers()->set_name(name);
+  const auto& handlers = cfg_.runtime.handlers;
+  resp->add_runtime_handlers()->mutable_features()->set_user_namespaces(
+      handlers.at(cfg_.runtime.default_handler).user_namespaces);
+  for (const auto& [name, h] : handlers) {
+    auto* out = resp->add_runtime_handlers();
+    out->set_name(name);
+    out->mutable_features()->set_user_namespaces(h.user_namespaces);
+  }
   resp->mutable_features();
 
   if (req.verbose()) {
@@ -84,7 +90,7 @@ void RuntimeService::FillStatus(const runtime::v1::StatusRequest& req, runtime::
                      {"profileRoot", cfg_.security.seccomp_profile_root}}},
         {"apparmor", {{"enabled", sec.mac.apparmor}, {"defaultProfile", cfg_.security.apparmor_default_profile}}},
         {"selinux", {{"enabled", sec.mac.selinux}}},
-        {"userNamespaces", false}}.dump();
+        {"idmappedMounts", "made by berth (mount_setattr), not by the runtime"}}.dump();
   }
 }
 

@@ -282,3 +282,131 @@ TEST_F(SecurityTest, ACriMountAtEtcKeepsThePodsFiles) {
 
 }  // namespace
 }  // namespace berth::testing
+
+namespace berth::testing {
+namespace {
+
+runtime::v1::UserNamespace PodUsers(uint32_t host, uint32_t length) {
+  runtime::v1::UserNamespace u;
+  u.set_mode(runtime::v1::POD);
+  for (auto* m : {u.add_uids(), u.add_gids()}) {
+    m->set_container_id(0);
+    m->set_host_id(host);
+    m->set_length(length);
+  }
+  return u;
+}
+
+// Runs of blanks as one space, none at a line's start.
+std::string Squeezed(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == ' ' || c == '\t') {
+      if (!out.empty() && out.back() != ' ' && out.back() != '\n') out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+TEST_F(SecurityTest, AUserNamespacePodSeesItsMappingAndOwnsItsFiles) {
+  StartWithProfiles(6);
+  auto preq = PodRequest("userns");
+  auto* nso = preq.mutable_config()->mutable_linux()->mutable_security_context()->mutable_namespace_options();
+  *nso->mutable_userns_options() = PodUsers(200000, 65536);
+  // mkdtemp made berthd's dir 0700: the pod's mapped root could not reach its rootfs.
+  std::string refused_id;
+  const auto closed = RunPod(preq, &refused_id);
+  EXPECT_EQ(closed.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << closed.error_message();
+  EXPECT_NE(closed.error_message().find("searchable by others"), std::string::npos) << closed.error_message();
+  ExpectNoPodLeft();
+  fs::permissions(berthd_->dir().path(), fs::perms::others_exec, fs::perm_options::add);
+  const std::string pod = MustRunPod(preq);
+  ASSERT_FALSE(pod.empty());
+
+  const std::string vol = work_ / "vol";
+  fs::create_directories(vol);
+  work_.Write("vol/host-file", "from the host\n");
+  auto req = CtrRequest(pod, "app", {"sleep", "1000"});
+  auto* m = req.mutable_config()->add_mounts();
+  m->set_host_path(vol);
+  m->set_container_path("/vol");
+  const std::string id = MustRunContainer(req);
+
+  auto r = Run(id, "cat /proc/self/uid_map /proc/self/gid_map");
+  EXPECT_EQ(Squeezed(r.stdout()), "0 200000 65536\n0 200000 65536\n") << r.stdout();
+  r = Run(id, "id -u; stat -c %u:%g / /etc/passwd /vol /vol/host-file; touch /etc/new /vol/made-inside && echo ok");
+  EXPECT_EQ(r.stdout(), "0\n0:0\n0:0\n0:0\n0:0\nok\n") << r.stderr();
+  r = Run(id, "ls /sys/class/net");
+  EXPECT_NE(r.stdout().find("eth0"), std::string::npos) << "sysfs of the pod's netns: " << r.stdout() << r.stderr();
+  EXPECT_FALSE(PodStatus(pod).status().network().ip().empty());
+
+  // On the host the container's root is uid 200000, and what it made is root's on disk.
+  const int pid = CtrInfo(id)["pid"];
+  const std::string status = Slurp("/proc/" + std::to_string(pid) + "/status");
+  EXPECT_NE(Squeezed(status).find("Uid: 200000 200000 200000 200000"), std::string::npos) << status;
+  struct stat st {};
+  ASSERT_EQ(::stat((vol + "/made-inside").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u) << "the id-mapped volume stores the pod's root as the host's";
+
+  // Containers must take the pod's user namespace.
+  const auto refused = [&](const std::function<void(runtime::v1::NamespaceOption&)>& f, const std::string& needle) {
+    auto bad = CtrRequest(pod, "bad", {"true"});
+    f(*bad.mutable_config()->mutable_linux()->mutable_security_context()->mutable_namespace_options());
+    std::string ignored;
+    const auto got = Create(bad, &ignored);
+    EXPECT_EQ(got.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << got.error_message();
+    EXPECT_NE(got.error_message().find(needle), std::string::npos) << got.error_message();
+  };
+  refused([](auto& n) { n.mutable_userns_options()->set_mode(runtime::v1::NODE); }, "has a user namespace");
+  refused([](auto& n) { *n.mutable_userns_options() = PodUsers(300000, 65536); }, "differ from the pod's");
+
+  EXPECT_TRUE(Stop(id, 0).ok());
+  EXPECT_TRUE(RemoveCtr(id).ok());
+  ExpectNothingLeft(id);
+  EXPECT_TRUE(StopPod(pod).ok());
+  EXPECT_TRUE(RemovePod(pod).ok());
+  ExpectNoPodLeft();
+  for (const auto& dir : {layout().SandboxRunDirs(), layout().ContainerRunDirs()}) {
+    EXPECT_FALSE(MountTableMentions(dir + "/")) << Slurp("/proc/self/mountinfo");
+  }
+}
+
+TEST_F(SecurityTest, UserNamespaceMappingsThatAreNotAllowedAreRefused) {
+  StartWithProfiles(7);
+  const auto refused = [&](const runtime::v1::UserNamespace& u, const std::string& needle) {
+    auto req = PodRequest("badusers");
+    *req.mutable_config()->mutable_linux()->mutable_security_context()->mutable_namespace_options()
+         ->mutable_userns_options() = u;
+    std::string id;
+    const auto st = RunPod(req, &id);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+    EXPECT_NE(st.error_message().find(needle), std::string::npos) << st.error_message();
+  };
+  runtime::v1::UserNamespace none;
+  none.set_mode(runtime::v1::POD);
+  refused(none, "at least one mapping");
+  auto overlap = PodUsers(200000, 65536);
+  auto* extra = overlap.add_uids();
+  extra->set_container_id(70000);
+  extra->set_host_id(210000);
+  extra->set_length(10);
+  refused(overlap, "overlap");
+  auto no_root = PodUsers(200000, 65536);
+  no_root.mutable_uids(0)->set_container_id(1);
+  refused(no_root, "container id 0");
+  auto zero = PodUsers(200000, 0);
+  refused(zero, "length 0");
+  auto host_net = PodRequest("hostnet");
+  auto* nso = host_net.mutable_config()->mutable_linux()->mutable_security_context()->mutable_namespace_options();
+  *nso->mutable_userns_options() = PodUsers(200000, 65536);
+  nso->set_network(runtime::v1::NODE);
+  host_net.mutable_config()->clear_hostname();
+  std::string id;
+  EXPECT_EQ(RunPod(host_net, &id).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ExpectNoPodLeft();
+}
+
+}  // namespace
+}  // namespace berth::testing

@@ -285,10 +285,10 @@ TEST(BuildContainerMounts, WhatRunc11CannotDoIsRefused) {
 
   Case idmap;
   idmap.Add("/data", "/srv/data")->add_uidmappings()->set_length(65536);
-  EXPECT_NE(idmap.Failure().find("id-mapped mounts need user namespaces"), std::string::npos);
+  EXPECT_NE(idmap.Failure().find("per-mount id mappings are not supported"), std::string::npos);
   Case gidmap;
   gidmap.Add("/data", "/srv/data")->add_gidmappings()->set_length(1);
-  EXPECT_NE(gidmap.Failure().find("id-mapped mounts"), std::string::npos);
+  EXPECT_NE(gidmap.Failure().find("per-mount id mappings"), std::string::npos);
 
   Case rro;
   auto* m = rro.Add("/data", "/srv/data");
