@@ -11,7 +11,7 @@ namespace {
 
 // The INVALID_ARGUMENT message `f` throws ("" and a failure if none).
 template <class F>
-std::string Refusal(F&& f) {
+std::string CheckRefusal(F&& f) {
   try {
     f();
   } catch (const Error& e) {
@@ -28,7 +28,7 @@ TEST(CheckHostname, DnsLabelsUpTo64Bytes) {
   }
   for (const std::string& bad : std::vector<std::string>{"a/b", "a\nb", "a b", "-a", "a-", "a..b", ".a",
                                                          std::string(65, 'a'), std::string("a\0b", 3)}) {
-    const std::string msg = Refusal([&] { CheckHostname(bad, "RunPodSandbox: config.hostname"); });
+    const std::string msg = CheckRefusal([&] { CheckHostname(bad, "RunPodSandbox: config.hostname"); });
     EXPECT_NE(msg.find("RunPodSandbox: config.hostname"), std::string::npos) << msg;
     EXPECT_EQ(msg.find('\n'), std::string::npos) << "the value is escaped: " << msg;
   }
@@ -46,18 +46,18 @@ TEST(CheckDnsConfig, NewlinesCannotAddResolvConfLines) {
 
   runtime::v1::DNSConfig server;
   server.add_servers("1.1.1.1\nnameserver 6.6.6.6");
-  EXPECT_NE(Refusal([&] { CheckDnsConfig(server, "RunPodSandbox: config.dns_config"); })
+  EXPECT_NE(CheckRefusal([&] { CheckDnsConfig(server, "RunPodSandbox: config.dns_config"); })
                 .find("dns_config.servers: \"1.1.1.1\\x0anameserver"),
             std::string::npos);
   runtime::v1::DNSConfig search;
   search.add_searches("a.com\noptions debug");
-  EXPECT_NE(Refusal([&] { CheckDnsConfig(search, "f"); }).find("f.searches"), std::string::npos);
+  EXPECT_NE(CheckRefusal([&] { CheckDnsConfig(search, "f"); }).find("f.searches"), std::string::npos);
   runtime::v1::DNSConfig option;
   option.add_options("ndots:5\nnameserver 6.6.6.6");
-  EXPECT_NE(Refusal([&] { CheckDnsConfig(option, "f"); }).find("f.options"), std::string::npos);
+  EXPECT_NE(CheckRefusal([&] { CheckDnsConfig(option, "f"); }).find("f.options"), std::string::npos);
   runtime::v1::DNSConfig spaced;
   spaced.add_options("ndots:5 rotate");
-  Refusal([&] { CheckDnsConfig(spaced, "f"); });
+  CheckRefusal([&] { CheckDnsConfig(spaced, "f"); });
 }
 
 TEST(CheckLogDirectory, AbsoluteAndClean) {
@@ -66,7 +66,7 @@ TEST(CheckLogDirectory, AbsoluteAndClean) {
   EXPECT_NO_THROW(CheckLogDirectory("/tmp/logs/", "f"));
   for (const std::string& bad : std::vector<std::string>{"relative/dir", "/var/log/../../etc", "/var//log",
                                                          "/var/./log", "/a\nb", std::string("/a\0b", 4)}) {
-    EXPECT_NE(Refusal([&] { CheckLogDirectory(bad, "RunPodSandbox: config.log_directory"); })
+    EXPECT_NE(CheckRefusal([&] { CheckLogDirectory(bad, "RunPodSandbox: config.log_directory"); })
                   .find("config.log_directory"),
               std::string::npos)
         << bad;
@@ -79,19 +79,19 @@ TEST(ContainerLogPath, StaysUnderTheLogDirectory) {
   EXPECT_EQ(ContainerLogPath("/var/log/pods/p", "", "f"), "");
   EXPECT_EQ(ContainerLogPath("", "", "f"), "");
   const std::string dir = "/var/log/pods/p";
-  EXPECT_NE(Refusal([&] { ContainerLogPath(dir, "../../../../tmp/x.log", "CreateContainer: config.log_path"); })
+  EXPECT_NE(CheckRefusal([&] { ContainerLogPath(dir, "../../../../tmp/x.log", "CreateContainer: config.log_path"); })
                 .find("CreateContainer: config.log_path \"../../../../tmp/x.log\" leaves the log directory"),
             std::string::npos);
-  EXPECT_NE(Refusal([&] { ContainerLogPath(dir, "a/../../x.log", "f"); }).find("leaves"), std::string::npos);
-  EXPECT_NE(Refusal([&] { ContainerLogPath(dir, "/tmp/x.log", "f"); }).find("is absolute"), std::string::npos);
-  EXPECT_NE(Refusal([&] { ContainerLogPath("", "x.log", "f"); }).find("no log_directory"), std::string::npos);
-  Refusal([&] { ContainerLogPath(dir, "a\nb.log", "f"); });
-  Refusal([&] { ContainerLogPath(dir, std::string("a\0b.log", 7), "f"); });
-  Refusal([&] { ContainerLogPath(dir, std::string(5000, 'a'), "f"); });
-  EXPECT_NE(Refusal([&] { ContainerLogPath(dir, "app/" + std::string(300, 'a') + ".log", "f"); }).find("255 bytes"),
+  EXPECT_NE(CheckRefusal([&] { ContainerLogPath(dir, "a/../../x.log", "f"); }).find("leaves"), std::string::npos);
+  EXPECT_NE(CheckRefusal([&] { ContainerLogPath(dir, "/tmp/x.log", "f"); }).find("is absolute"), std::string::npos);
+  EXPECT_NE(CheckRefusal([&] { ContainerLogPath("", "x.log", "f"); }).find("no log_directory"), std::string::npos);
+  CheckRefusal([&] { ContainerLogPath(dir, "a\nb.log", "f"); });
+  CheckRefusal([&] { ContainerLogPath(dir, std::string("a\0b.log", 7), "f"); });
+  CheckRefusal([&] { ContainerLogPath(dir, std::string(5000, 'a'), "f"); });
+  EXPECT_NE(CheckRefusal([&] { ContainerLogPath(dir, "app/" + std::string(300, 'a') + ".log", "f"); }).find("255 bytes"),
             std::string::npos);
-  Refusal([&] { ContainerLogPath(dir, ".", "f"); });
-  Refusal([&] { ContainerLogPath(dir, "app/", "f"); });
+  CheckRefusal([&] { ContainerLogPath(dir, ".", "f"); });
+  CheckRefusal([&] { ContainerLogPath(dir, "app/", "f"); });
 }
 
 TEST(CheckEnv, NamesCannotForgeAnotherVariable) {
@@ -103,13 +103,13 @@ TEST(CheckEnv, NamesCannotForgeAnotherVariable) {
   for (const std::string& bad : std::vector<std::string>{"", "A=B", std::string("A\0B", 3)}) {
     runtime::v1::ContainerConfig c;
     c.add_envs()->set_key(bad);
-    Refusal([&] { CheckEnv(c, "CreateContainer: config.envs"); });
+    CheckRefusal([&] { CheckEnv(c, "CreateContainer: config.envs"); });
   }
   runtime::v1::ContainerConfig nul;
   auto* v = nul.add_envs();
   v->set_key("A");
   v->set_value(std::string("x\0y", 3));
-  Refusal([&] { CheckEnv(nul, "f"); });
+  CheckRefusal([&] { CheckEnv(nul, "f"); });
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ SeccompNode X86Node() {
   return n;
 }
 
-P Profile(P::ProfileType t, const std::string& ref = "") {
+P SeccompProfileOf(P::ProfileType t, const std::string& ref = "") {
   P p;
   p.set_profile_type(t);
   p.set_localhost_ref(ref);
@@ -45,11 +45,11 @@ const json* RuleFor(const json& profile, const std::string& name) {
 }
 
 TEST(ChooseSeccomp, TheCurrentFieldWinsOverTheLegacyPath) {
-  const auto c = ChooseSeccomp(true, Profile(P::Localhost, "/p.json"), "unconfined", "unconfined", "f");
+  const auto c = ChooseSeccomp(true, SeccompProfileOf(P::Localhost, "/p.json"), "unconfined", "unconfined", "f");
   EXPECT_EQ(c.mode, SeccompMode::kLocalhost);
   EXPECT_EQ(c.path, "/p.json");
-  EXPECT_EQ(ChooseSeccomp(true, Profile(P::RuntimeDefault), "", "unconfined", "f").mode, SeccompMode::kRuntimeDefault);
-  EXPECT_EQ(ChooseSeccomp(true, Profile(P::Unconfined), "runtime/default", "unconfined", "f").mode,
+  EXPECT_EQ(ChooseSeccomp(true, SeccompProfileOf(P::RuntimeDefault), "", "unconfined", "f").mode, SeccompMode::kRuntimeDefault);
+  EXPECT_EQ(ChooseSeccomp(true, SeccompProfileOf(P::Unconfined), "runtime/default", "unconfined", "f").mode,
             SeccompMode::kUnconfined);
 }
 
@@ -74,7 +74,7 @@ TEST(ChooseSeccomp, APathWithoutLocalhostPrefixIsRefusedNamingIt) {
     EXPECT_NE(std::string(e.what()).find("seccomp_profile_path \"/tmp/block.json\""), std::string::npos) << e.what();
   }
   EXPECT_THROW(ChooseSeccomp(false, P(), "localhost/", "unconfined", "f"), Error);
-  EXPECT_THROW(ChooseSeccomp(true, Profile(P::Localhost), "", "unconfined", "f"), Error);
+  EXPECT_THROW(ChooseSeccomp(true, SeccompProfileOf(P::Localhost), "", "unconfined", "f"), Error);
 }
 
 TEST(LocalhostProfilePath, StaysUnderTheRoot) {
