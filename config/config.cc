@@ -81,6 +81,13 @@ class Reader {
   std::string origin_;
 };
 
+RuntimeType ParseRuntimeType(const Reader& r, const YAML::Node& v, const std::string& key) {
+  const std::string t = r.Str(v, key);
+  if (t == "process") return RuntimeType::kProcess;
+  if (t == "sandbox") return RuntimeType::kSandbox;
+  r.Fail(v, key, "expected process (runc, crun) or sandbox (runsc), got '" + t + "'");
+}
+
 void ApplyRuntime(const Reader& r, Config& cfg, const YAML::Node& n, const std::string& path) {
   r.ForEach(n, path, {"default_handler", "handlers", "cgroup_manager", "conmon"},
             [&](const std::string& k, const YAML::Node& v, const std::string& key) {
@@ -96,9 +103,12 @@ void ApplyRuntime(const Reader& r, Config& cfg, const YAML::Node& n, const std::
               } else {  // handlers: name -> {path, root}; a file adds or replaces handlers
                 r.ForEach(v, key, {}, [&](const std::string& name, const YAML::Node& h, const std::string& hkey) {
                   RuntimeHandler& rh = cfg.runtime.handlers[name];
-                  r.ForEach(h, hkey, {"path", "root", "user_namespaces"},
+                  r.ForEach(h, hkey, {"path", "root", "user_namespaces", "type", "args", "max_capability"},
                             [&](const std::string& f, const YAML::Node& fv, const std::string& fkey) {
                               if (f == "user_namespaces") rh.user_namespaces = r.Bool(fv, fkey);
+                              else if (f == "args") rh.args = r.Strs(fv, fkey);
+                              else if (f == "type") rh.type = ParseRuntimeType(r, fv, fkey);
+                              else if (f == "max_capability") rh.max_capability = r.Str(fv, fkey);
                               else (f == "path" ? rh.path : rh.root) = r.Str(fv, fkey);
                             });
                 });
@@ -149,9 +159,14 @@ std::string ReadFile(const fs::path& p) {
 
 Config Config::Defaults() {
   Config c;
-  c.runtime.handlers["runc"] = {"/usr/sbin/runc", "", true};
-  c.runtime.handlers["crun"] = {"/usr/bin/crun", ""};
-  c.runtime.handlers["runsc"] = {"/usr/bin/runsc", ""};
+  c.runtime.handlers["runc"] = {"/usr/sbin/runc", "", true, RuntimeType::kProcess, {}, ""};
+  c.runtime.handlers["crun"] = {"/usr/bin/crun", "", false, RuntimeType::kProcess, {}, ""};
+  // Debian's runsc (2022) takes every netns for the host's on kernels from
+  // 6.11 (gVisor issue 10704): its netstack cannot run there, so the sandbox
+  // joins the pod's netns and uses it through the host kernel (hostinet).
+  // --oci-seccomp: runsc applies the spec's seccomp profile only when asked.
+  c.runtime.handlers["runsc"] = {"/usr/bin/runsc", "", false, RuntimeType::kSandbox,
+                                 {"--network=host", "--oci-seccomp"}, "CAP_AUDIT_READ"};
   c.pause.binary = std::string(kLibexecDir) + "/berth-pause";
   c.runtime.conmon = std::string(kLibexecDir) + "/berth-conmon";
   return c;
@@ -242,6 +257,8 @@ void Validate(const Config& cfg) {
   }
 }
 
+const char* RuntimeTypeName(RuntimeType t) { return t == RuntimeType::kSandbox ? "sandbox" : "process"; }
+
 const char* CgroupManagerName(CgroupManager m) { return m == CgroupManager::kSystemd ? "systemd" : "cgroupfs"; }
 
 std::string ToYaml(const Config& cfg) {
@@ -262,6 +279,9 @@ std::string ToYaml(const Config& cfg) {
     e << YAML::Key << "path" << YAML::Value << h.path;
     e << YAML::Key << "root" << YAML::Value << h.root;
     e << YAML::Key << "user_namespaces" << YAML::Value << h.user_namespaces;
+    e << YAML::Key << "type" << YAML::Value << RuntimeTypeName(h.type);
+    e << YAML::Key << "args" << YAML::Value << YAML::Flow << h.args;
+    e << YAML::Key << "max_capability" << YAML::Value << h.max_capability;
     e << YAML::EndMap;
   }
   e << YAML::EndMap << YAML::EndMap;

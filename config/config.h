@@ -16,6 +16,19 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// How an OCI runtime runs a pod's containers.
+enum class RuntimeType {
+  // runc, crun: each container is host processes, children of its monitor.
+  kProcess,
+  // runsc (gVisor): the pause container makes a sandbox that every other
+  // container of the pod runs inside, found by the io.kubernetes.cri.*
+  // annotations. Its containers take their stdio at `start` (the monitor
+  // starts them), report their exits through `<runtime> wait` (their pid is
+  // the sandbox's), their usage through `<runtime> events --stats` (the
+  // cgroups hold the whole sandbox), and have no `update` and no OOM events.
+  kSandbox,
+};
+
 // One OCI runtime a RuntimeHandler name maps to.
 struct RuntimeHandler {
   std::string path;  // binary, e.g. /usr/sbin/runc
@@ -23,8 +36,17 @@ struct RuntimeHandler {
   // Runs pods with a user namespace of their own (berth makes the id-mapped
   // mounts; the runtime needs only to join the namespace): runc does.
   bool user_namespaces = false;
+  RuntimeType type = RuntimeType::kProcess;
+  // Global flags given before every subcommand (e.g. runsc --network=host).
+  std::vector<std::string> args;
+  // The last capability the runtime knows (e.g. CAP_AUDIT_READ for runsc of
+  // 2022, whose kernel has none after it): ALL and privileged give nothing
+  // beyond it. Empty: the node's (berthd's own set).
+  std::string max_capability;
   bool operator==(const RuntimeHandler&) const = default;
 };
+
+const char* RuntimeTypeName(RuntimeType t);
 
 // Settings for one registry host (or mirror endpoint), as in registries.conf.
 struct Registry {

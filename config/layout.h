@@ -56,6 +56,8 @@ class Layout {
   // Inside a run dir (a sandbox's or a container's).
   static std::string Bundle(const std::string& run_dir) { return run_dir + "/bundle"; }
   static std::string ExitFile(const std::string& run_dir) { return run_dir + "/exit"; }
+  // Where a sandbox runtime's monitor takes the start request (conmon/start_socket.h).
+  static std::string StartSocket(const std::string& run_dir) { return run_dir + "/start.sock"; }
   static std::string Rootfs(const std::string& run_dir) { return run_dir + "/rootfs"; }
 
  private:

@@ -34,6 +34,10 @@ Options ParseOptions(int argc, char** argv) {
       o.tty = true;
       continue;
     }
+    if (flag == "--wait-by-runtime") {
+      o.wait_by_runtime = true;
+      continue;
+    }
     if (i + 1 >= argc) throw std::invalid_argument(std::string(flag) + ": missing value");
     std::string value = argv[++i];
     if (flag == "--runtime") o.runtime = value;
@@ -44,6 +48,8 @@ Options ParseOptions(int argc, char** argv) {
     else if (flag == "--exit-file") o.exit_file = value;
     else if (flag == "--log-path") o.log_path = value;
     else if (flag == "--log-max-line-size") o.log_max_line = static_cast<size_t>(ParseNumber(flag, value, 1));
+    else if (flag == "--runtime-arg") o.runtime_args.push_back(value);
+    else if (flag == "--start-socket") o.start_socket = value;
     else if (flag == "--sync-fd") o.sync_fd = static_cast<int>(ParseNumber(flag, value, 3));
     else throw std::invalid_argument("unknown flag " + std::string(flag));
   }

@@ -3,9 +3,11 @@
 //   berth-conmon --runtime PATH [--runtime-root DIR] --id ID --bundle DIR
 //                --pid-file FILE --exit-file FILE [--log-path FILE]
 //                [--log-max-line-size BYTES] [--stdin] [--tty] [--sync-fd N]
+//                [--runtime-arg ARG]... [--start-socket PATH] [--wait-by-runtime]
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace berth::conmon {
 
@@ -21,6 +23,13 @@ struct Options {
   bool stdin_open = false;   // keep a stdin pipe open instead of /dev/null
   bool tty = false;          // stdio is a pty (runtime --console-socket); output is "stdout"
   int sync_fd = -1;          // where the create result is reported (-1: nowhere)
+  std::vector<std::string> runtime_args;  // global flags before every subcommand
+  // Sandbox runtimes (runsc) take a container's stdio at `start`, not at
+  // `create`: conmon runs `start` itself when berthd asks on this socket.
+  std::string start_socket;
+  // The container's pid is the sandbox's, no child of conmon: its exit comes
+  // from `<runtime> wait <id>`.
+  bool wait_by_runtime = false;
 };
 
 // Throws std::invalid_argument naming the bad or missing flag.

@@ -16,6 +16,7 @@ namespace {
 std::vector<std::string> Base(const Options& o) {
   std::vector<std::string> args{o.runtime};
   if (!o.runtime_root.empty()) args.insert(args.end(), {"--root", o.runtime_root});
+  args.insert(args.end(), o.runtime_args.begin(), o.runtime_args.end());
   return args;
 }
 
@@ -29,6 +30,28 @@ std::vector<std::string> CreateArgs(const Options& o, const std::string& runtime
   if (!console_socket.empty()) args.insert(args.end(), {"--console-socket", console_socket});
   args.push_back(o.id);
   return args;
+}
+
+std::vector<std::string> StartArgs(const Options& o, const std::string& runtime_log) {
+  auto args = Base(o);
+  args.insert(args.end(), {"--log", runtime_log, "--log-format", "json", "start", o.id});
+  return args;
+}
+
+std::vector<std::string> WaitArgs(const Options& o) {
+  auto args = Base(o);
+  args.insert(args.end(), {"wait", o.id});
+  return args;
+}
+
+std::optional<int> ParseWaitOutput(const std::string& out) {
+  auto j = nlohmann::json::parse(out, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;
+  auto it = j.find("exitStatus");
+  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+  const int code = it->get<int>();
+  if (code < 0 || code > 255) return std::nullopt;
+  return code;
 }
 
 std::vector<std::string> DeleteArgs(const Options& o) {

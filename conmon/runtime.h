@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,14 @@ struct ChildStdio {
 //  [--console-socket S] <id>` (the socket only if `console_socket` is not empty)
 std::vector<std::string> CreateArgs(const Options& o, const std::string& runtime_log,
                                     const std::string& console_socket = "");
+// `<runtime> [--root R] --log LOG --log-format json start <id>`
+std::vector<std::string> StartArgs(const Options& o, const std::string& runtime_log);
+// `<runtime> [--root R] wait <id>`: blocks until the container exits and
+// prints {"id": ..., "exitStatus": N} (N is 128+S when killed by signal S).
+std::vector<std::string> WaitArgs(const Options& o);
+// N from wait's output; nullopt when it is not that.
+std::optional<int> ParseWaitOutput(const std::string& out);
+
 // `<runtime> [--root R] delete --force <id>`
 std::vector<std::string> DeleteArgs(const Options& o);
 

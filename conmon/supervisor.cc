@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <system_error>
@@ -71,7 +72,18 @@ int Supervisor::Run() {
   const std::string exit_dir = slash == std::string::npos ? "." : o_.exit_file.substr(0, slash + 1);
   if (::access(exit_dir.c_str(), W_OK) != 0) ThrowSys("exit file directory " + exit_dir);
   SetupStdio();
+  std::optional<StartSocket> start;
+  if (!o_.start_socket.empty()) start.emplace(o_.start_socket);
   if (!CreateContainer()) return 1;
+  if (start && !AwaitStart(*start)) {
+    WriteExitFile(o_.exit_file, 128 + SIGKILL, NowNs(), false);
+    return 0;
+  }
+  start.reset();  // unlinked: berthd sees the container as started
+  if (o_.wait_by_runtime) {
+    WaitByRuntime();
+    return 0;
+  }
   Pump([&] { return exited_.count(container_) > 0; });
   DrainPipes();
   const Exit e = exited_[container_];
@@ -106,25 +118,33 @@ void Supervisor::SetupStdio() {
   }
 }
 
-bool Supervisor::CreateContainer() {
-  // The runtime logs to a memfd it opens by /proc path: its errors stay out
-  // of the container's stderr (which the runtime hands to the container).
-  Fd runtime_log(::memfd_create("runtime-log", MFD_CLOEXEC));
-  if (!runtime_log) ThrowSys("memfd_create");
+Fd Supervisor::RuntimeLog() {
+  Fd log(::memfd_create("runtime-log", MFD_CLOEXEC));
+  if (!log) ThrowSys("memfd_create");
+  return log;
+}
+
+ChildStdio Supervisor::ContainerStdio() const {
   ChildStdio io;
   io.in = stdin_read_ ? stdin_read_.get() : null_.get();
   io.out = out_write_[0] ? out_write_[0].get() : null_.get();
   io.err = out_write_[1] ? out_write_[1].get() : null_.get();
+  return io;
+}
+
+bool Supervisor::CreateContainer() {
+  // The runtime logs to a memfd it opens by /proc path: its errors stay out
+  // of the container's stderr (which the runtime hands to the container).
+  Fd runtime_log = RuntimeLog();
+  const ChildStdio io = ContainerStdio();
   // With --tty the runtime connects here and sends the pty master before it exits.
   std::optional<ConsoleSocket> console;
   if (o_.tty) console.emplace();
   pid_t runtime = Spawn(CreateArgs(o_, "/proc/self/fd/" + std::to_string(runtime_log.get()),
                                    console ? console->path() : ""),
                         io, runtime_log.get());
-  // The container holds its ends now; EOF on our side then means it closed them.
-  stdin_read_.reset();
-  out_write_[0].reset();
-  out_write_[1].reset();
+  // A sandbox runtime takes the stdio at start; the other kind holds it now.
+  if (o_.start_socket.empty()) DropStdio();
   Pump([&] { return exited_.count(runtime) > 0; });
   const int status = exited_[runtime].status;
   exited_.erase(runtime);
@@ -141,14 +161,98 @@ bool Supervisor::CreateContainer() {
   } catch (const std::exception& e) {
     return Fail(e.what());
   }
-  if (exited_.count(container_) == 0 && ParentOf(container_) != ::getpid()) {
-    return Fail("container init " + std::to_string(container_) + " is not a child of berth-conmon (parent " +
-                std::to_string(ParentOf(container_)) + ")");
+  // With a sandbox runtime the pid is the sandbox's: not ours, and its
+  // cgroup's OOM events are the whole pod's.
+  if (!o_.wait_by_runtime) {
+    if (exited_.count(container_) == 0 && ParentOf(container_) != ::getpid()) {
+      return Fail("container init " + std::to_string(container_) + " is not a child of berth-conmon (parent " +
+                  std::to_string(ParentOf(container_)) + ")");
+    }
+    oom_ = OomWatch(container_);
   }
-  oom_ = OomWatch(container_);
   sync_.SendContainerPid(container_);
   sync_.Close();
   return true;
+}
+
+void Supervisor::DropStdio() {
+  // EOF on our side then means the container closed them.
+  stdin_read_.reset();
+  out_write_[0].reset();
+  out_write_[1].reset();
+}
+
+bool Supervisor::AwaitStart(const StartSocket& socket) {
+  std::optional<bool> started;
+  Pump([&] { return started.has_value(); }, socket.fd(), [&] {
+    Fd conn;
+    const std::string request = socket.Accept(conn);
+    if (request == "start") {
+      std::string error;
+      if (RunStart(error)) {
+        started = true;
+        StartSocket::Reply(conn, "ok");
+      } else {
+        StartSocket::Reply(conn, "error: " + error);  // still created: berthd may retry or remove it
+      }
+    } else if (request == "abandon") {
+      RunToCompletion(DeleteArgs(o_));
+      started = false;
+      StartSocket::Reply(conn, "ok");
+    } else if (conn) {
+      StartSocket::Reply(conn, "error: unknown request");
+    }
+  });
+  return *started;
+}
+
+bool Supervisor::RunStart(std::string& error) {
+  Fd runtime_log = RuntimeLog();
+  const ChildStdio io = ContainerStdio();
+  const pid_t runtime = Spawn(StartArgs(o_, "/proc/self/fd/" + std::to_string(runtime_log.get())), io,
+                              runtime_log.get());
+  Pump([&] { return exited_.count(runtime) > 0; });
+  const int status = exited_[runtime].status;
+  exited_.erase(runtime);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    DropStdio();
+    return true;
+  }
+  error = RuntimeErrorText(ReadAllFrom(runtime_log.get()));
+  if (error.empty()) error = o_.runtime + " start " + DescribeWaitStatus(status) + " and logged nothing";
+  return false;
+}
+
+void Supervisor::WaitByRuntime() {
+  Fd out(::memfd_create("wait-output", MFD_CLOEXEC));
+  if (!out) ThrowSys("memfd_create");
+  const pid_t wait = Spawn(WaitArgs(o_), {null_.get(), out.get(), out.get()});
+  Pump([&] { return exited_.count(wait) > 0; });
+  DrainPipes();
+  const std::string text = ReadAllFrom(out.get());
+  const std::optional<int> code = ParseWaitOutput(text);
+  if (!code) std::fprintf(stderr, "berth-conmon %s: %s wait: %s\n", o_.id.c_str(), o_.runtime.c_str(), text.c_str());
+  // No exit status: the sandbox itself went (killed, or its pause ended),
+  // and the container's processes with it.
+  WriteExitFile(o_.exit_file, code.value_or(128 + SIGKILL), exited_[wait].at_ns, false);
+  // The runtime's helpers for this container (runsc's gofer) are conmon's
+  // children and end only once the runtime forgets the container: delete it
+  // now and reap them, or they would outlive conmon as zombies of berthd's,
+  // which runsc's own delete then waits for.
+  RunToCompletion(DeleteArgs(o_));
+  ReapAllChildren(std::chrono::seconds(10));
+}
+
+void Supervisor::ReapAllChildren(std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    Reap();
+    siginfo_t info{};
+    // Any child left? (WNOWAIT: only look.)
+    if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 && errno == ECHILD) return;
+    if (std::chrono::steady_clock::now() > deadline) return;
+    ::usleep(10 * 1000);
+  }
 }
 
 void Supervisor::TakeConsole(Fd master) {
@@ -182,11 +286,11 @@ void Supervisor::RunToCompletion(const std::vector<std::string>& argv) {
   exited_.erase(pid);
 }
 
-void Supervisor::Pump(const std::function<bool()>& done) {
+void Supervisor::Pump(const std::function<bool()>& done, int extra_fd, const std::function<void()>& on_extra) {
   while (!done()) {
-    pollfd fds[3] = {{signals_.get(), POLLIN, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}};
+    pollfd fds[4] = {{signals_.get(), POLLIN, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}, {extra_fd, POLLIN, 0}};
     for (size_t i = 0; i < 2; ++i) fds[i + 1].fd = out_read_[i] ? out_read_[i].get() : -1;
-    if (::poll(fds, 3, -1) < 0) {
+    if (::poll(fds, 4, -1) < 0) {
       if (errno == EINTR) continue;
       ThrowSys("poll");
     }
@@ -195,6 +299,7 @@ void Supervisor::Pump(const std::function<bool()>& done) {
       if (fds[i + 1].revents != 0) ReadPipe(i);
     }
     if (fds[0].revents != 0) HandleSignals();
+    if (fds[3].revents != 0 && on_extra) on_extra();
   }
 }
 

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -17,6 +18,8 @@
 #include "conmon/oom.h"
 #include "conmon/options.h"
 #include "conmon/report.h"
+#include "conmon/runtime.h"
+#include "conmon/start_socket.h"
 
 namespace berth::conmon {
 
@@ -35,13 +38,28 @@ class Supervisor {
   };
 
   void SetupStdio();
+  // Where the runtime logs (opened by it as /proc/self/fd/N).
+  static Fd RuntimeLog();
+  // What the runtime hands the container as stdio: its pipes, or /dev/null.
+  ChildStdio ContainerStdio() const;
   bool CreateContainer();
+  // Start-socket mode: serves requests until one starts the container (true)
+  // or abandons it (false: deleted, never to run).
+  bool AwaitStart(const StartSocket& socket);
+  // Runs `runtime start` with the container's stdio; false with `error` set.
+  bool RunStart(std::string& error);
+  // Waits through `runtime wait` and records the exit it reports.
+  void WaitByRuntime();
+  // Reaps children until none is left, for at most `limit`.
+  void ReapAllChildren(std::chrono::milliseconds limit);
   void TakeConsole(Fd master);
   bool Fail(const std::string& text);  // report, clean up the runtime's state, false
   pid_t ReadPidFile() const;
   void RunToCompletion(const std::vector<std::string>& argv);
-  // Serves signals and the output pipes until done() holds.
-  void Pump(const std::function<bool()>& done);
+  // Serves signals and the output pipes until done() holds; `on_extra` runs
+  // when `extra_fd` (if >= 0) is readable.
+  void Pump(const std::function<bool()>& done, int extra_fd = -1, const std::function<void()>& on_extra = {});
+  void DropStdio();  // the container holds its ends now
   void HandleSignals();
   void Reap();
   // One read from output pipe `i`; false once it is at EOF or would block.

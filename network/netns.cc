@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <exception>
 #include <filesystem>
 #include <functional>
@@ -98,6 +99,20 @@ PinnedNetns PinnedNetns::Adopt(const std::string& dir, const std::string& name, 
     BringUpLoopback();
   });
   return pin;
+}
+
+void PinnedNetns::SetSysctl(const std::string& path, const std::string& name, const std::string& value) {
+  std::string file = "/proc/sys/" + name;
+  std::replace(file.begin() + 10, file.end(), '.', '/');
+  InThread([&] {
+    UniqueFd ns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns || ::setns(ns.get(), CLONE_NEWNET) != 0) throw SysError("setns into " + path);
+    // /proc/sys/net is the netns of the thread that opens it.
+    UniqueFd f(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!f || ::write(f.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size())) {
+      throw SysError("write " + value + " to " + file + " in " + path);
+    }
+  });
 }
 
 void PinnedNetns::Remove(const std::string& path) {

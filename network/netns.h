@@ -33,6 +33,10 @@ class PinnedNetns {
   // Keeps the pin past this object's life (it is now recorded in the sandbox's state).
   std::string Release();
 
+  // Writes `value` to the sysctl `name` (dotted, e.g. net.ipv4.ip_forward) of
+  // the netns pinned at `path`. Throws berth::Error.
+  static void SetSysctl(const std::string& path, const std::string& name, const std::string& value);
+
  private:
   explicit PinnedNetns(std::string path) : path_(std::move(path)) {}
   std::string path_;

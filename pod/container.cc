@@ -28,6 +28,8 @@ void to_json(nlohmann::json& j, const Container& c) {
                      {"runtime_handler", c.runtime_handler},
                      {"runtime_path", c.runtime_path},
                      {"runtime_root", c.runtime_root},
+                     {"runtime_type", config::RuntimeTypeName(c.runtime_type)},
+                     {"runtime_args", c.runtime_args},
                      {"cgroups_path", c.cgroups_path},
                      {"stop_signal", c.stop_signal},
                      {"pid", c.pid},
@@ -59,6 +61,10 @@ void from_json(const nlohmann::json& j, Container& c) {
   j.at("runtime_handler").get_to(c.runtime_handler);
   j.at("runtime_path").get_to(c.runtime_path);
   j.at("runtime_root").get_to(c.runtime_root);
+  // Records from before handler types ran on process runtimes.
+  c.runtime_type = j.value("runtime_type", "process") == "sandbox" ? config::RuntimeType::kSandbox
+                                                                     : config::RuntimeType::kProcess;
+  c.runtime_args = j.value("runtime_args", std::vector<std::string>{});
   j.at("cgroups_path").get_to(c.cgroups_path);
   j.at("stop_signal").get_to(c.stop_signal);
   j.at("pid").get_to(c.pid);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
 #include "pod/cgroups.h"
 #include "pod/record_store.h"
 
@@ -44,7 +45,9 @@ struct Container {
   std::string resources_json;
 
   std::string log_path;  // absolute; empty: no log
-  std::string runtime_handler, runtime_path, runtime_root;
+  std::string runtime_handler, runtime_path, runtime_root;  // the pod's, when it was created
+  config::RuntimeType runtime_type = config::RuntimeType::kProcess;
+  std::vector<std::string> runtime_args;
   std::string cgroups_path;
   std::string stop_signal = "SIGTERM";
   std::optional<int64_t> oom_score_adj_requested;  // set when it had to be raised (no CAP_SYS_RESOURCE)

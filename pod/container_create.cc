@@ -5,6 +5,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "pod/capabilities.h"
@@ -94,6 +95,18 @@ void RefuseHostPidThroughPause(const Sandbox& sb) {
   }
 }
 
+// What ALL and privileged mean on this handler: berthd's own set, cut at the
+// handler's max_capability.
+std::vector<std::string> HandlerCapabilities(const config::Config& cfg, const std::string& handler) {
+  std::vector<std::string> caps = OwnCapabilities();
+  const auto it = cfg.runtime.handlers.find(handler);
+  if (it == cfg.runtime.handlers.end() || it->second.max_capability.empty()) return caps;
+  const auto& known = KnownCapabilities();
+  const auto last = std::find(known.begin(), known.end(), CapabilityName(it->second.max_capability));
+  std::erase_if(caps, [&](const std::string& c) { return std::find(known.begin(), last + 1, c) == last + 1; });
+  return caps;
+}
+
 void ValidateRequest(const runtime::v1::CreateContainerRequest& req) {
   if (req.pod_sandbox_id().empty()) throw InvalidArgument("CreateContainer: pod_sandbox_id is required");
   if (!req.has_config()) throw InvalidArgument("CreateContainer: config is required");
@@ -166,6 +179,8 @@ std::string ContainerManager::Create(const runtime::v1::CreateContainerRequest& 
   c.runtime_handler = sb->runtime_handler;
   c.runtime_path = sb->runtime_path;
   c.runtime_root = sb->runtime_root;
+  c.runtime_type = sb->runtime_type;
+  c.runtime_args = sb->runtime_args;
   c.cgroups_path = SandboxCgroupsPath(cfg_.runtime.cgroup_manager, sb->cgroup_parent, c.id);
   c.log_path = log_path;
 
@@ -206,7 +221,8 @@ void ContainerManager::BuildBundle(Container& c, const Sandbox& sb, const Contai
   const PodFilePaths pod_files = PodFilesIn(layout_.SandboxRunDir(sb.id));
   pid_t target_pid = 0;
   const auto& nso = config.linux().security_context().namespace_options();
-  if (nso.pid() == runtime::v1::POD && sb.ns.pid != NsMode::kNode) RefuseHostPidThroughPause(sb);
+  const bool sandboxed = sb.runtime_type == config::RuntimeType::kSandbox;
+  if (nso.pid() == runtime::v1::POD && sb.ns.pid != NsMode::kNode && !sandboxed) RefuseHostPidThroughPause(sb);
   if (nso.pid() == runtime::v1::TARGET) {
     const std::string field = "CreateContainer: config.linux.security_context.namespace_options.target_id";
     if (nso.target_id().empty()) throw InvalidArgument(field + " is required with PID namespace mode TARGET");
@@ -234,7 +250,7 @@ void ContainerManager::BuildBundle(Container& c, const Sandbox& sb, const Contai
                               .etc_group = storage::ReadInRoot(rootfs, "etc/group"),
                               .own_oom_score_adj = OwnOomScoreAdj(),
                               .stat_device = StatDevice,
-                              .own_capabilities = OwnCapabilities(),
+                              .own_capabilities = HandlerCapabilities(cfg_, sb.runtime_handler),
                               .cgroups = cgroups_,
                               .security = &security,
                               .seccomp_node = &sandboxes_.security().seccomp};

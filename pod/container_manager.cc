@@ -31,7 +31,7 @@ ContainerManager::ContainerManager(const config::Config& cfg, SandboxManager& sa
 }
 
 oci::Container ContainerManager::OciOf(const Container& c) const {
-  return oci::Container(oci::Runtime(c.runtime_handler, c.runtime_path, c.runtime_root), c.id, RunDir(c.id));
+  return oci::Container(oci::Runtime(c.runtime_handler, c.runtime_path, c.runtime_root, c.runtime_type, c.runtime_args), c.id, RunDir(c.id));
 }
 
 std::string ContainerManager::ResolveId(const std::string& id, const char* rpc) const {
@@ -271,7 +271,7 @@ runtime::v1::ExecSyncResponse ContainerManager::ExecSync(const runtime::v1::Exec
   }
   const std::string pid_file = RunDir(id) + "/exec-" + NewId().substr(0, 16) + ".pid";
   std::vector<std::string> cmd(req.cmd().begin(), req.cmd().end());
-  auto r = OciOf(c).runtime().Exec(id, cmd, std::chrono::seconds(req.timeout()), pid_file);
+  auto r = OciOf(c).Exec(cmd, std::chrono::seconds(req.timeout()), pid_file);
   ::unlink(pid_file.c_str());
   if (r.timed_out) {
     throw DeadlineExceeded("ExecSync: command in container " + id + " timed out after " +

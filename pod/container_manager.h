@@ -85,12 +85,13 @@ class ContainerManager {
   // Disk used by the containers' writable layers (ImageFsInfo), and where.
   storage::DiskUsage WritableLayerUsage() const;
   std::string WritableLayerDir() const { return layout_.ContainerRecords(); }
+  // The runtime container behind a record (its handler as created, its run dir).
+  oci::Container OciOf(const Container& c) const;
 
  private:
   std::string RunDir(const std::string& id) const { return layout_.ContainerRunDir(id); }
   std::string RootDir(const std::string& id) const { return layout_.ContainerDir(id); }
   std::string RootfsDir(const std::string& id) const { return config::Layout::Rootfs(RunDir(id)); }
-  oci::Container OciOf(const Container& c) const;
 
   KeyedLocks::Held LockContainer(const std::string& id) { return locks_.Lock(id); }
   void DropLock(const std::string& id) { locks_.Drop(id); }

@@ -97,10 +97,29 @@ std::string NsPath(pid_t pid, const char* ns, const Sandbox& sb) {
   return "/proc/" + std::to_string(pid) + "/ns/" + ns;
 }
 
+// In a sandbox runtime (gVisor) the pause's namespaces live in the
+// sandbox's own kernel, where /proc paths of the host mean nothing: a
+// container leaves out what it shares with the pod (network, IPC, UTS and,
+// in mode POD, PID: the sandbox's root ones), and asks for new ones without
+// a path.
+json SandboxRuntimeNamespaces(const ContainerSpecInput& in) {
+  json ns = json::array();
+  const auto& opts = in.config.linux().security_context().namespace_options();
+  if (opts.pid() == v1::TARGET) {
+    throw Unimplemented("CreateContainer: runtime handler " + Quoted(in.sandbox.runtime_handler) +
+                        " (type sandbox) cannot put a container into another container's PID namespace (mode "
+                        "TARGET)");
+  }
+  if (opts.pid() == v1::CONTAINER) ns.push_back({{"type", "pid"}});
+  ns.push_back({{"type", "mount"}});
+  return ns;
+}
+
 // The pod's network, IPC and UTS namespaces (none of the host's), the PID
 // namespace the CRI asks for and a mount namespace of its own.
 json Namespaces(const ContainerSpecInput& in) {
   const Sandbox& sb = in.sandbox;
+  if (sb.runtime_type == config::RuntimeType::kSandbox) return SandboxRuntimeNamespaces(in);
   json ns = json::array();
   if (sb.userns) ns.push_back({{"type", "user"}, {"path", sb.userns_path}});
   if (!sb.host_network()) {
@@ -329,6 +348,12 @@ ContainerSpec BuildContainerSpec(const ContainerSpecInput& in) {
   if (in.sandbox.userns) {
     linux_["uidMappings"] = OciIdMappings(in.sandbox.userns->uids);
     linux_["gidMappings"] = OciIdMappings(in.sandbox.userns->gids);
+  }
+  if (mounts.rootfs_propagation == "rshared" && in.sandbox.runtime_type == config::RuntimeType::kSandbox) {
+    // gVisor's mounts live in its own kernel: none can be shared back to the host.
+    throw InvalidArgument("CreateContainer: runtime handler " + Quoted(in.sandbox.runtime_handler) +
+                          " (type sandbox) cannot propagate mounts back to the host: a mount has propagation "
+                          "PROPAGATION_BIDIRECTIONAL");
   }
   if (!mounts.rootfs_propagation.empty()) linux_["rootfsPropagation"] = mounts.rootfs_propagation;
   // Privileged containers see all of /proc and /sys; the CRI's lists (kubelet's procMount) replace the defaults.

@@ -6,12 +6,26 @@
 
 #include "network/link_stats.h"
 #include "pod/filter.h"
+#include "pod/runtime_stats.h"
 #include "pod/stats_cri.h"
+#include "storage/base/clock.h"
 #include "storage/base/error.h"
 
 namespace berth::pod {
 
 CgroupReading PodStats::ContainerCgroup(const Container& c) {
+  if (c.runtime_type == config::RuntimeType::kSandbox) {
+    return cache_.Cgroup(c.id, [&] {
+      try {
+        if (auto data = containers_.OciOf(c).runtime().EventStats(c.id)) return SampleFromRuntimeStats(*data, NowNs());
+      } catch (const std::exception& e) {  // stopped meanwhile, or the sandbox is gone
+        spdlog::debug("container {}: {} events --stats: {}", c.id, c.runtime_handler, e.what());
+      }
+      CgroupSample none;
+      none.timestamp = NowNs();
+      return none;
+    });
+  }
   const CgroupDirs dirs = LocateCgroup(CgroupRelativePath(c.cgroups_path, manager_), containers_.cgroups());
   return cache_.Cgroup(c.id, [&] { return ReadCgroup(dirs); });
 }
@@ -36,6 +50,8 @@ CgroupReading PodStats::SandboxCgroup(const Sandbox& sb, const std::vector<Conta
   }
   const CgroupDirs pause = LocateCgroup(CgroupRelativePath(sb.cgroups_path, manager_), cg);
   std::vector<CgroupReading> parts{cache_.Cgroup(sb.id, [&] { return ReadCgroup(pause); })};
+  // A sandbox runtime's pause cgroup holds the sandbox, every container's processes in it.
+  if (sb.runtime_type == config::RuntimeType::kSandbox) return parts.front();
   for (const auto& c : mine) parts.push_back(ContainerCgroup(c));
   return Sum(parts);
 }

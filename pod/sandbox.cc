@@ -61,6 +61,8 @@ void to_json(nlohmann::json& j, const Sandbox& s) {
                      {"requested_handler", s.requested_handler},
                      {"runtime_path", s.runtime_path},
                      {"runtime_root", s.runtime_root},
+                     {"runtime_type", config::RuntimeTypeName(s.runtime_type)},
+                     {"runtime_args", s.runtime_args},
                      {"namespace_options", s.ns},
                      {"hostname", s.hostname},
                      {"dns", s.dns},
@@ -102,6 +104,10 @@ void from_json(const nlohmann::json& j, Sandbox& s) {
   s.requested_handler = j.value("requested_handler", s.runtime_handler);  // records before it was kept
   j.at("runtime_path").get_to(s.runtime_path);
   j.at("runtime_root").get_to(s.runtime_root);
+  // Records from before handler types ran on process runtimes.
+  s.runtime_type = j.value("runtime_type", "process") == "sandbox" ? config::RuntimeType::kSandbox
+                                                                     : config::RuntimeType::kProcess;
+  s.runtime_args = j.value("runtime_args", std::vector<std::string>{});
   j.at("namespace_options").get_to(s.ns);
   j.at("hostname").get_to(s.hostname);
   j.at("dns").get_to(s.dns);

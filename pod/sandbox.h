@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
 #include "network/cni.h"
 #include "pod/record_store.h"
 #include "pod/userns.h"
@@ -49,6 +50,8 @@ struct Sandbox {
   std::string runtime_handler;    // the handler the pod runs on (the default for "")
   std::string requested_handler;  // as the request named it: what the CRI reports back
   std::string runtime_path, runtime_root;  // the handler's binary and --root when the pod ran
+  config::RuntimeType runtime_type = config::RuntimeType::kProcess;  // and its type and flags
+  std::vector<std::string> runtime_args;
 
   NamespaceOptions ns;
   std::string hostname;

@@ -92,6 +92,14 @@ Sandbox SandboxFromRequest(const runtime::v1::RunPodSandboxRequest& req, const c
     throw InvalidArgument("RunPodSandbox: a pod with a user namespace of its own cannot use the host's network, PID "
                           "or IPC namespace");
   }
+  // gVisor's sandbox has a kernel of its own: its PID and IPC namespaces
+  // cannot be the host's. (Host network it can: it then uses the host's stack.)
+  if (cfg.runtime.handlers.at(sb.runtime_handler).type == config::RuntimeType::kSandbox &&
+      (sb.ns.pid == NsMode::kNode || sb.ns.ipc == NsMode::kNode)) {
+    throw InvalidArgument("RunPodSandbox: runtime handler " + Quoted(sb.runtime_handler) +
+                          " (type sandbox: the pod runs on a kernel of its own) cannot share the host's " +
+                          (sb.ns.pid == NsMode::kNode ? "PID" : "IPC") + " namespace");
+  }
   if (sb.userns && !cfg.runtime.handlers.at(sb.runtime_handler).user_namespaces) {
     throw InvalidArgument("RunPodSandbox: runtime handler " + Quoted(sb.runtime_handler) +
                           " does not run pods with a user namespace (config runtime.handlers." + sb.runtime_handler +

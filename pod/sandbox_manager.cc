@@ -50,6 +50,17 @@ void RequireSearchable(const std::string& dir) {
   }
 }
 
+// A sandbox runtime's own kernel decides who may bind ports below 1024.
+// Through the host's stack (runsc --network=host) the host kernel sees only
+// the sandbox process, which has no CAP_NET_BIND_SERVICE: it must not refuse
+// what the sandbox already allowed, so the pod's netns lets anyone bind them
+// (containerd does this for every pod). A pod's own sysctl wins.
+void AllowLowPortsToTheSandbox(const Sandbox& sb) {
+  constexpr const char* kName = "net.ipv4.ip_unprivileged_port_start";
+  if (sb.sysctls.contains(kName) || sb.sysctls.contains("net/ipv4/ip_unprivileged_port_start")) return;
+  network::PinnedNetns::SetSysctl(sb.netns_path, kName, "0");
+}
+
 }  // namespace
 
 SandboxManager::SandboxManager(const config::Config& cfg, network::Cni& cni, PauseImageFn pause_image)
@@ -57,7 +68,8 @@ SandboxManager::SandboxManager(const config::Config& cfg, network::Cni& cni, Pau
 
 oci::Container SandboxManager::PauseOf(const Sandbox& sb) const {
   oci::Runtime rt = sb.runtime_path.empty() ? oci::Runtime::ForHandler(cfg_, sb.runtime_handler)
-                                            : oci::Runtime(sb.runtime_handler, sb.runtime_path, sb.runtime_root);
+                                            : oci::Runtime(sb.runtime_handler, sb.runtime_path, sb.runtime_root,
+                                                                           sb.runtime_type, sb.runtime_args);
   return oci::Container(std::move(rt), sb.id, RunDir(sb.id), "pause.pid");
 }
 
@@ -104,6 +116,8 @@ std::string SandboxManager::Run(const runtime::v1::RunPodSandboxRequest& req) {
   const oci::Runtime rt = oci::Runtime::ForHandler(cfg_, sb.runtime_handler);
   sb.runtime_path = rt.path();
   sb.runtime_root = rt.root();
+  sb.runtime_type = rt.type();
+  sb.runtime_args = rt.args();
   auto lock = LockSandbox(sb.id);
   // Before anything is made: a pause image that cannot be had fails the pod at once.
   std::optional<PauseImage> image;
@@ -137,6 +151,7 @@ std::string SandboxManager::Run(const runtime::v1::RunPodSandboxRequest& req) {
       netns.emplace(network::PinnedNetns::Create(layout_.NetnsDir(), sb.id));
     }
     sb.netns_path = netns->path();
+    if (sb.runtime_type == config::RuntimeType::kSandbox) AllowLowPortsToTheSandbox(sb);
     network::PodNetwork net = cni_.Setup(AttachmentOf(sb));
     rb.Add("CNI attachment", [this, a = AttachmentOf(sb)] { cni_.Teardown(a); });
     sb.ips = net.ips;
@@ -191,7 +206,17 @@ void SandboxManager::StartPause(Sandbox& sb, const PauseProcess& process, const 
   const oci::Container pause = PauseOf(sb);
   oci::CreateOptions options;  // the pause logs nothing and reads no stdin
   options.conmon = cfg_.runtime.conmon;
-  const oci::Started started = pause.Create(BuildSandboxSpec(in), options, rb);
+  oci::Started started;
+  try {
+    started = pause.Create(BuildSandboxSpec(in), options, rb);
+  } catch (const Error& e) {
+    // The runtime's own refusal of berth's plain pause container: the
+    // handler cannot run pods on this node (e.g. crun on hybrid cgroups).
+    if (e.code() != Code::kInternal) throw;
+    throw FailedPrecondition("RunPodSandbox: runtime handler " + Quoted(sb.runtime_handler) + " (" +
+                             pause.runtime().path() + ") cannot run this pod's pause container on this node: " +
+                             e.what());
+  }
   sb.pause_pid = started.container_pid;
   sb.monitor_pid = started.monitor_pid;
   pause.Start();

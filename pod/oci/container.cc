@@ -2,10 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <thread>
 
 #include "config/layout.h"
 #include "storage/base/error.h"
+#include "storage/base/scope.h"
 #include "storage/fs.h"
 
 namespace berth::pod::oci {
@@ -28,6 +31,36 @@ Container::Container(Runtime runtime, std::string id, std::string run_dir, std::
       pid_file_name_(std::move(pid_file_name)) {}
 
 std::string Container::exit_file() const { return config::Layout::ExitFile(run_dir_); }
+std::string Container::start_socket() const { return config::Layout::StartSocket(run_dir_); }
+
+void Container::Start() const {
+  if (runtime_.sandboxed()) {
+    StartThroughMonitor(start_socket(), "container " + id_ + " (runtime handler " + runtime_.handler() + ")");
+  } else {
+    runtime_.Start(id_);
+  }
+}
+
+bool Container::Signal(const std::string& signal, bool all) const {
+  if (runtime_.sandboxed() && AbandonThroughMonitor(start_socket())) return true;
+  return runtime_.Kill(id_, signal, all);
+}
+
+Runtime::ExecResult Container::Exec(const std::vector<std::string>& cmd, std::chrono::milliseconds timeout,
+                                    const std::string& pid_file) const {
+  if (!runtime_.sandboxed()) return runtime_.Exec(id_, cmd, timeout, pid_file);  // runc takes the spec's process
+  // runsc exec runs as root with its own defaults unless given a process:
+  // the container's, with the command in place of its args.
+  nlohmann::json process = nlohmann::json::parse(storage::ReadFile(bundle() + "/config.json")).at("process");
+  process["args"] = cmd;
+  process["terminal"] = false;
+  process.erase("consoleSize");
+  const std::string file = pid_file + ".process.json";
+  storage::WriteFileAtomic(file, process.dump(), 0600, storage::Durability::kProcessCrash);
+  ScopeExit remove([&file] { ::unlink(file.c_str()); });
+  return runtime_.Exec(id_, cmd, timeout, pid_file, file);
+}
+
 std::string Container::bundle() const { return config::Layout::Bundle(run_dir_); }
 
 bool Container::WaitExited(std::chrono::milliseconds timeout) const {

@@ -41,14 +41,18 @@ class Container {
   const Runtime& runtime() const { return runtime_; }
   const std::string& run_dir() const { return run_dir_; }
   std::string exit_file() const;
+  std::string start_socket() const;
 
   // Writes `spec` as the bundle's config.json and creates the container under
   // a new berth-conmon. Registers in `rb`, before the create, the kill and
   // delete that undo it, so a half-created container goes too.
   Started Create(const nlohmann::json& spec, const CreateOptions& options, Rollback& rb) const;
-  void Start() const { runtime_.Start(id_); }
-  // False when there is nothing to signal (gone or not running).
-  bool Signal(const std::string& signal, bool all = false) const { return runtime_.Kill(id_, signal, all); }
+  // A sandbox runtime's container is started by its monitor, which holds its stdio.
+  void Start() const;
+  // False when there is nothing to signal (gone or not running). A created
+  // container of a sandbox runtime is ended through its monitor instead
+  // (the runtime has no process of it to signal yet).
+  bool Signal(const std::string& signal, bool all = false) const;
 
   // How it ended, from the monitor's exit file; nullopt while it lives.
   std::optional<ExitStatus> Exit() const { return ReadExitFile(exit_file()); }
@@ -61,6 +65,10 @@ class Container {
   // then SIGKILL to every process of it. Fine when it has exited. Throws
   // DEADLINE_EXCEEDED naming `what` if it outlives SIGKILL by kKillWait.
   void Stop(const std::string& signal, std::chrono::milliseconds grace, const std::string& what) const;
+  // Runs `cmd` in it as its own process runs (user, env, cwd, capabilities),
+  // see Runtime::Exec.
+  Runtime::ExecResult Exec(const std::vector<std::string>& cmd, std::chrono::milliseconds timeout,
+                           const std::string& pid_file) const;
   // The runtime forgets it (delete --force); fine when it is gone.
   void Delete() const { runtime_.Delete(id_); }
   // SIGKILL if it runs, a short wait for the monitor to record the exit,

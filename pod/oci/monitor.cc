@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,6 +20,7 @@
 #include "storage/base/error.h"
 #include "storage/base/metrics.h"
 #include "storage/base/unique_fd.h"
+#include "storage/base/unix_address.h"
 #include "storage/base/process.h"
 #include "storage/fs.h"
 
@@ -38,6 +40,9 @@ std::vector<std::string> ConmonArgs(const MonitorSpec& s) {
   if (!s.log_path.empty()) args.insert(args.end(), {"--log-path", s.log_path});
   if (s.stdin_open) args.push_back("--stdin");
   if (s.tty) args.push_back("--tty");
+  for (const auto& a : s.runtime_args) args.insert(args.end(), {"--runtime-arg", a});
+  if (!s.start_socket.empty()) args.insert(args.end(), {"--start-socket", s.start_socket});
+  if (s.wait_by_runtime) args.push_back("--wait-by-runtime");
   return args;
 }
 
@@ -105,7 +110,8 @@ class SyncReader {
   [[noreturn]] void TimedOut() {
     if (monitor_pid_ > 0) ::kill(-monitor_pid_, SIGKILL);
     try {
-      Runtime("", spec_.runtime_path, spec_.runtime_root).Delete(spec_.container_id);
+      Runtime("", spec_.runtime_path, spec_.runtime_root, config::RuntimeType::kProcess, spec_.runtime_args)
+          .Delete(spec_.container_id);
     } catch (const std::exception& e) {
       spdlog::warn("create container {} timed out and its delete failed: {}", spec_.container_id, e.what());
     }
@@ -160,6 +166,11 @@ Started Container::Create(const nlohmann::json& spec, const CreateOptions& optio
   ms.log_path = options.log_path;
   ms.stdin_open = options.stdin_open;
   ms.tty = options.tty;
+  ms.runtime_args = runtime_.args();
+  if (runtime_.sandboxed()) {
+    ms.start_socket = start_socket();
+    ms.wait_by_runtime = true;
+  }
   return CreateUnderMonitor(ms);
 }
 
@@ -176,6 +187,51 @@ std::optional<ExitStatus> ReadExitFile(const std::string& path) {
     throw Internal("exit file " + path + " is malformed: " + text);
   }
   return ExitStatus{code->get<int>(), at->get<int64_t>(), oom != j.end() && oom->get<bool>()};
+}
+
+namespace {
+
+// One request on the monitor's start socket and its answer; nullopt when
+// nothing listens there.
+std::optional<std::string> AskMonitor(const std::string& socket, const std::string& request,
+                                      std::chrono::milliseconds timeout) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!fd) throw SysError("socket for " + socket);
+  UnixAddress addr(socket);
+  if (!addr.ok()) throw SysError("address of " + socket);
+  if (::connect(fd.get(), addr.get(), addr.size()) != 0) {
+    if (errno == ENOENT || errno == ECONNREFUSED) return std::nullopt;
+    throw SysError("connect " + socket);
+  }
+  if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) < 0) throw SysError("send to " + socket);
+  pollfd p{fd.get(), POLLIN, 0};
+  const int n = ::poll(&p, 1, static_cast<int>(timeout.count()));
+  if (n < 0) throw SysError("poll " + socket);
+  if (n == 0) {
+    throw DeadlineExceeded("the monitor at " + socket + " did not answer " + request + " within " +
+                           std::to_string(timeout.count() / 1000) + " s");
+  }
+  char buf[4096];
+  const ssize_t got = ::recv(fd.get(), buf, sizeof buf, 0);
+  if (got < 0) throw SysError("recv from " + socket);
+  return std::string(buf, static_cast<size_t>(got));
+}
+
+// runsc start of a container in a loaded sandbox takes a while, not this long.
+constexpr auto kStartTimeout = std::chrono::seconds(60);
+
+}  // namespace
+
+void StartThroughMonitor(const std::string& socket, const std::string& what) {
+  const auto answer = AskMonitor(socket, "start", kStartTimeout);
+  if (!answer) throw FailedPrecondition(what + ": no monitor awaits its start (started already, or gone)");
+  if (*answer == "ok") return;
+  throw Internal(what + ": start failed: " + (answer->rfind("error: ", 0) == 0 ? answer->substr(7) : *answer));
+}
+
+bool AbandonThroughMonitor(const std::string& socket) {
+  const auto answer = AskMonitor(socket, "abandon", kStartTimeout);
+  return answer && *answer == "ok";
 }
 
 void ReopenMonitorLog(pid_t monitor_pid, const std::string& log_path) {

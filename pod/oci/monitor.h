@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace berth::pod::oci {
 
@@ -23,6 +24,9 @@ struct MonitorSpec {
   std::string log_path;       // CRI log file; empty: container stdio goes to /dev/null
   bool stdin_open = false;
   bool tty = false;
+  std::vector<std::string> runtime_args;  // the runtime's global flags
+  std::string start_socket;   // sandbox runtimes: the monitor runs `start` when asked here
+  bool wait_by_runtime = false;  // the exit comes from `runtime wait` (the pid is the sandbox's)
 };
 
 struct Started {
@@ -44,6 +48,15 @@ struct ExitStatus {
 
 // The exit file's content, or nullopt while the container has not exited.
 std::optional<ExitStatus> ReadExitFile(const std::string& path);
+
+// Sandbox runtimes: asks the monitor listening on `socket` to start its
+// container (with the stdio it holds). Throws FAILED_PRECONDITION when no
+// monitor awaits a start there, INTERNAL with the runtime's error text.
+void StartThroughMonitor(const std::string& socket, const std::string& what);
+// Tells the monitor awaiting a start on `socket` that its container is never
+// to start: it deletes it and records an exit. False when none awaits one
+// (started already, or the monitor is gone).
+bool AbandonThroughMonitor(const std::string& socket);
 
 // ReopenContainerLog: asks the monitor (SIGUSR1) to reopen its CRI log after
 // the file was renamed away, and waits (up to 5 s) until `log_path` exists

@@ -11,6 +11,8 @@
 #include <set>
 #include <thread>
 
+#include "storage/base/process.h"
+
 namespace berth::pod::oci {
 namespace {
 
@@ -40,6 +42,11 @@ int ReapExitedMonitors() {
   return reaped;
 }
 
+bool IsWatched(pid_t pid) {
+  std::lock_guard lock(mu);
+  return watched.contains(pid);
+}
+
 void StartMonitorReaper() {
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) spdlog::warn("cannot become child subreaper: {}", std::strerror(errno));
   // A poll per second is cheap (one waitpid per live monitor) and needs no
@@ -48,6 +55,7 @@ void StartMonitorReaper() {
     for (;;) {
       std::this_thread::sleep_for(std::chrono::seconds(1));
       ReapExitedMonitors();
+      if (int n = ReapOrphans(IsWatched)) spdlog::debug("reaped {} orphaned processes", n);
     }
   }).detach();
 }

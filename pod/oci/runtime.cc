@@ -1,6 +1,7 @@
 #include "pod/oci/runtime.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include "config/layout.h"
 #include "storage/base/error.h"
@@ -20,24 +21,35 @@ bool IsNotRunningError(const std::string& text) {
 }
 }  // namespace
 
-Runtime::Runtime(std::string handler, std::string path, std::string root)
-    : handler_(std::move(handler)), path_(std::move(path)), root_(std::move(root)) {}
+Runtime::Runtime(std::string handler, std::string path, std::string root, config::RuntimeType type,
+                 std::vector<std::string> args)
+    : handler_(std::move(handler)),
+      path_(std::move(path)),
+      root_(std::move(root)),
+      type_(type),
+      args_(std::move(args)) {}
 
 Runtime Runtime::ForHandler(const config::Config& cfg, const std::string& name) {
   auto it = cfg.runtime.handlers.find(name);
   if (it == cfg.runtime.handlers.end()) throw InvalidArgument("unknown runtime handler \"" + name + "\"");
   std::string root = it->second.root.empty() ? config::Layout(cfg).RuntimeRoot(name) : it->second.root;
-  return Runtime(name, it->second.path, root);
+  return Runtime(name, it->second.path, root, it->second.type, it->second.args);
 }
 
 namespace {
 const std::vector<std::string> kEnv{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
 }  // namespace
 
-Runtime::Output Runtime::Run(const std::vector<std::string>& args, std::string_view input) const {
+std::vector<std::string> Runtime::Argv(const std::vector<std::string>& args) const {
   std::vector<std::string> argv{path_};
   if (!root_.empty()) argv.insert(argv.end(), {"--root", root_});  // empty: the runtime's default
+  argv.insert(argv.end(), args_.begin(), args_.end());
   argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+Runtime::Output Runtime::Run(const std::vector<std::string>& args, std::string_view input) const {
+  const std::vector<std::string> argv = Argv(args);
   ProcessResult r = RunProcess(path_, argv, kEnv, input, timeout_);
   if (r.timed_out) {
     throw DeadlineExceeded(path_ + " " + args.front() + " did not finish within " +
@@ -107,7 +119,25 @@ std::vector<nlohmann::json> Runtime::List() const {
   return out;
 }
 
+std::optional<nlohmann::json> Runtime::EventStats(const std::string& id) const {
+  std::vector<std::string> args{"events", "--stats", id};
+  Output o = Run(args);
+  if (o.exit_code != 0) {
+    if (IsNotExistError(o.err) || IsNotExistError(o.out)) return std::nullopt;
+    throw Internal(Describe(args, o));
+  }
+  auto j = nlohmann::json::parse(o.out, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("data") || !j["data"].is_object()) {
+    throw Internal(path_ + " events --stats " + id + ": output is not a stats event: " + o.out.substr(0, 256));
+  }
+  return j["data"];
+}
+
 void Runtime::Update(const std::string& id, const nlohmann::json& resources) const {
+  if (sandboxed()) {
+    throw Unimplemented("runtime handler " + handler_ + " (type sandbox) cannot change a running container's "
+                        "resources: " + path_ + " has no update command");
+  }
   std::vector<std::string> args{"update", "--resources", "-", id};
   Output o = Run(args, resources.dump());
   if (o.exit_code == 0) return;
@@ -116,13 +146,26 @@ void Runtime::Update(const std::string& id, const nlohmann::json& resources) con
 }
 
 Runtime::ExecResult Runtime::Exec(const std::string& id, const std::vector<std::string>& cmd,
-                                        std::chrono::milliseconds timeout, const std::string& pid_file) const {
-  std::vector<std::string> argv{path_, "--root", root_, "exec", "--pid-file", pid_file, id};
-  argv.insert(argv.end(), cmd.begin(), cmd.end());
+                                        std::chrono::milliseconds timeout, const std::string& pid_file,
+                                        const std::string& process_file) const {
+  // A sandbox runtime's pid file names its own exec process on the host;
+  // the command runs inside the sandbox, known by its pid there.
+  const std::string internal_pid_file = pid_file + ".internal";
+  std::vector<std::string> args{"exec", "--pid-file", pid_file};
+  if (sandboxed()) args.insert(args.end(), {"--internal-pid-file", internal_pid_file});
+  if (!process_file.empty()) args.insert(args.end(), {"--process", process_file});
+  args.push_back(id);
+  if (process_file.empty()) args.insert(args.end(), cmd.begin(), cmd.end());
+  const std::vector<std::string> argv = Argv(args);
   // runc exec waits for its process; killing runc would orphan it, so at
   // the deadline the process itself is killed and runc reaps it.
-  auto kill_process = [&pid_file] {
+  auto kill_process = [&] {
     try {
+      if (sandboxed()) {
+        const std::string pid = std::to_string(std::stoi(storage::ReadFile(internal_pid_file)));
+        Run({"kill", "--pid", pid, id, "KILL"});
+        return;
+      }
       const pid_t pid = std::stoi(storage::ReadFile(pid_file));
       if (pid > 0) ::kill(pid, SIGKILL);
     } catch (const std::exception&) {
@@ -131,6 +174,7 @@ Runtime::ExecResult Runtime::Exec(const std::string& id, const std::vector<std::
   };
   const auto limit = timeout.count() > 0 ? timeout : std::chrono::milliseconds(std::chrono::hours(24 * 365));
   ProcessResult r = RunProcess(path_, argv, kEnv, "", limit, kill_process);
+  if (sandboxed()) ::unlink(internal_pid_file.c_str());
   return {r.Status(), r.timed_out, std::move(r.out), std::move(r.err)};
 }
 

@@ -17,13 +17,19 @@ namespace berth::pod::oci {
 
 class Runtime {
  public:
-  Runtime(std::string handler, std::string path, std::string root);
+  Runtime(std::string handler, std::string path, std::string root,
+          config::RuntimeType type = config::RuntimeType::kProcess, std::vector<std::string> args = {});
   // The handler `name` from the config; its --root defaults to config::Layout::RuntimeRoot.
   static Runtime ForHandler(const config::Config& cfg, const std::string& name);
 
   const std::string& handler() const { return handler_; }
   const std::string& path() const { return path_; }
   const std::string& root() const { return root_; }
+  config::RuntimeType type() const { return type_; }
+  // Global flags before every subcommand.
+  const std::vector<std::string>& args() const { return args_; }
+  // The pod's containers run inside the pause's sandbox (config::RuntimeType::kSandbox).
+  bool sandboxed() const { return type_ == config::RuntimeType::kSandbox; }
 
   void Start(const std::string& id) const;
   // Sends `signal` (a name like "TERM" or a number) to the container's init,
@@ -39,6 +45,11 @@ class Runtime {
   // Applies OCI linux.resources to a live container (runc update -r -).
   void Update(const std::string& id, const nlohmann::json& resources) const;
 
+  // `events --stats`: the runtime's own usage figures for a container (its
+  // "data" object: cpu, memory, pids), for runtimes whose cgroups cannot
+  // tell one container from another. nullopt when it does not know the id.
+  std::optional<nlohmann::json> EventStats(const std::string& id) const;
+
   struct ExecResult {
     int exit_code = 0;
     bool timed_out = false;
@@ -47,8 +58,9 @@ class Runtime {
   // Runs `cmd` in the container (its spec's user, env, cwd) and waits for
   // it; past `timeout` (0: none) the process is killed and timed_out set.
   // Throws when the runtime cannot run it at all (e.g. no such container).
+  // With `process_file` (an OCI process JSON) the command is the file's, not `cmd`.
   ExecResult Exec(const std::string& id, const std::vector<std::string>& cmd, std::chrono::milliseconds timeout,
-                  const std::string& pid_file) const;
+                  const std::string& pid_file, const std::string& process_file = "") const;
 
  private:
   struct Output {
@@ -60,7 +72,11 @@ class Runtime {
   Output Run(const std::vector<std::string>& args, std::string_view input = {}) const;
   std::string Describe(const std::vector<std::string>& args, const Output& o) const;
 
+  std::vector<std::string> Argv(const std::vector<std::string>& args) const;
+
   std::string handler_, path_, root_;
+  config::RuntimeType type_;
+  std::vector<std::string> args_;
   std::chrono::milliseconds timeout_{std::chrono::seconds(30)};
 };
 

@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <array>
+#include <mutex>
+#include <set>
 
 #include "storage/base/error.h"
 
@@ -124,6 +126,17 @@ void SetStatus(ProcessResult& r, int status) {
   }
 }
 
+// Live children of Spawn (until reaped or detached): ReapOrphans leaves
+// them to their owners. Spawn holds the lock until the pid is in, so no
+// child can exit unclaimed.
+std::mutex children_mu;
+std::set<pid_t> children;
+
+void Forget(pid_t pid) {
+  std::lock_guard lock(children_mu);
+  children.erase(pid);
+}
+
 // Blocking reap; EINTR-safe. ECHILD (someone else reaped it) leaves the status unknown.
 void Reap(pid_t pid, ProcessResult& r) {
   int status = 0;
@@ -131,6 +144,7 @@ void Reap(pid_t pid, ProcessResult& r) {
   do got = ::waitpid(pid, &status, 0);
   while (got < 0 && errno == EINTR);
   if (got == pid) SetStatus(r, status);
+  Forget(pid);
 }
 
 }  // namespace
@@ -194,10 +208,14 @@ Child Spawn(const SpawnOptions& opts) {
   std::vector<char*> envp;
   if (opts.env) envp = CStrings(*opts.env);
   pid_t pid = -1;
-  if (int e = ::posix_spawn(&pid, path.c_str(), setup.actions(), setup.attr(), argv.data(),
-                            opts.env ? envp.data() : environ);
-      e != 0) {
-    throw SysError("posix_spawn " + path, e);
+  {
+    std::lock_guard lock(children_mu);
+    if (int e = ::posix_spawn(&pid, path.c_str(), setup.actions(), setup.attr(), argv.data(),
+                              opts.env ? envp.data() : environ);
+        e != 0) {
+      throw SysError("posix_spawn " + path, e);
+    }
+    children.insert(pid);
   }
   Child c;
   c.pid_ = pid;
@@ -212,6 +230,7 @@ ProcessResult Child::Wait(std::chrono::milliseconds timeout, const std::function
     // Whatever it wrote is in the pipes; a grandchild holding them open must not stall us.
     Drain(out_, r.out);
     Drain(err_, r.err);
+    Forget(pid_);
     pid_ = -1;
     return r;
   };
@@ -248,6 +267,24 @@ ProcessResult Child::Wait(std::chrono::milliseconds timeout, const std::function
     Drain(out_, r.out);
     Drain(err_, r.err);
   }
+}
+
+pid_t Child::Detach() {
+  Forget(pid_);
+  return std::exchange(pid_, -1);
+}
+
+int ReapOrphans(const std::function<bool(pid_t)>& owned_elsewhere) {
+  int reaped = 0;
+  std::lock_guard lock(children_mu);
+  for (int i = 0; i < 256; ++i) {
+    siginfo_t info{};
+    if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) break;
+    // Its owner reaps it soon; the rest wait for the next round.
+    if (children.contains(info.si_pid) || owned_elsewhere(info.si_pid)) break;
+    if (::waitpid(info.si_pid, nullptr, WNOHANG) == info.si_pid) ++reaped;
+  }
+  return reaped;
 }
 
 ProcessResult RunProcess(const std::string& path, const std::vector<std::string>& args,

@@ -61,7 +61,7 @@ class Child {
   // the process it runs: runc then reaps it).
   ProcessResult Wait(std::chrono::milliseconds timeout, const std::function<void()>& on_deadline = {});
   // Leaves the process running and no longer ours: not killed, not waited for.
-  pid_t Detach() { return std::exchange(pid_, -1); }
+  pid_t Detach();
 
   static constexpr std::chrono::milliseconds kDeadlineGrace{2000};
 
@@ -73,6 +73,12 @@ class Child {
 
 // Throws berth::Error if it cannot be started (posix_spawn failed, e.g. ENOENT).
 Child Spawn(const SpawnOptions& opts);
+
+// berthd is a child subreaper (its monitors outlive it), so processes that
+// the runtimes it runs leave behind (runsc's helpers) become its children
+// when their parents exit. Reaps those that have exited and that neither a
+// Child nor `owned_elsewhere` claims; returns how many.
+int ReapOrphans(const std::function<bool(pid_t)>& owned_elsewhere);
 
 // Spawn (`path` with argv `args`) with captured output, then Wait.
 ProcessResult RunProcess(const std::string& path, const std::vector<std::string>& args,

@@ -19,6 +19,28 @@ std::string ErrorOf(const std::string& yaml, const std::string& origin = "f.yaml
   return "";
 }
 
+TEST(Config, HandlerTypeAndArgs) {
+  Config c = Config::Defaults();
+  EXPECT_EQ(c.runtime.handlers.at("runc").type, RuntimeType::kProcess);
+  EXPECT_EQ(c.runtime.handlers.at("crun").type, RuntimeType::kProcess);
+  EXPECT_EQ(c.runtime.handlers.at("runsc").type, RuntimeType::kSandbox);
+  EXPECT_EQ(c.runtime.handlers.at("runsc").args, (std::vector<std::string>{"--network=host", "--oci-seccomp"}));
+  EXPECT_EQ(c.runtime.handlers.at("runsc").max_capability, "CAP_AUDIT_READ");
+  ApplyYaml(c,
+            "runtime:\n  handlers:\n    kata: {path: /usr/bin/kata, type: sandbox, args: [--debug]}\n"
+            "    runsc: {args: []}\n",
+            "f.yaml");
+  EXPECT_EQ(c.runtime.handlers.at("kata").type, RuntimeType::kSandbox);
+  EXPECT_EQ(c.runtime.handlers.at("kata").args, (std::vector<std::string>{"--debug"}));
+  EXPECT_TRUE(c.runtime.handlers.at("runsc").args.empty());
+  EXPECT_EQ(c.runtime.handlers.at("runsc").type, RuntimeType::kSandbox);  // key by key
+  Config back = Config::Defaults();
+  ApplyYaml(back, ToYaml(c), "dump");
+  EXPECT_EQ(back.runtime.handlers, c.runtime.handlers);
+  EXPECT_NE(ErrorOf("runtime:\n  handlers:\n    x: {path: /x, type: vm}\n").find("expected process"), std::string::npos);
+  EXPECT_NE(ErrorOf("runtime:\n  handlers:\n    x: {path: /x, args: --flag}\n").find("list"), std::string::npos);
+}
+
 TEST(Config, DefaultsAreValidAndHaveTheStandardHandlers) {
   Config c = Config::Defaults();
   EXPECT_NO_THROW(Validate(c));

@@ -76,6 +76,44 @@ TEST(ConmonRuntime, CommandLines) {
             (std::vector<std::string>{"/usr/sbin/runc", "--root", "/run/r", "delete", "--force", "c1"}));
 }
 
+TEST(ConmonOptions, SandboxRuntimeFlags) {
+  auto args = kRequired;
+  args.insert(args.end(), {"--runtime-arg", "--network=host", "--runtime-arg", "--platform=ptrace",
+                           "--start-socket", "/run/c/start.sock", "--wait-by-runtime"});
+  Options o = Parse(args);
+  EXPECT_EQ(o.runtime_args, (std::vector<std::string>{"--network=host", "--platform=ptrace"}));
+  EXPECT_EQ(o.start_socket, "/run/c/start.sock");
+  EXPECT_TRUE(o.wait_by_runtime);
+  EXPECT_FALSE(Parse(kRequired).wait_by_runtime);
+  EXPECT_TRUE(Parse(kRequired).start_socket.empty());
+}
+
+TEST(ConmonRuntime, SandboxRuntimeCommandLinesCarryTheGlobalFlags) {
+  Options o = Parse(kRequired);
+  o.runtime_root = "/r";
+  o.runtime_args = {"--network=host"};
+  EXPECT_EQ(StartArgs(o, "/proc/self/fd/5"),
+            (std::vector<std::string>{"/usr/sbin/runc", "--root", "/r", "--network=host", "--log", "/proc/self/fd/5",
+                                      "--log-format", "json", "start", "c1"}));
+  EXPECT_EQ(WaitArgs(o), (std::vector<std::string>{"/usr/sbin/runc", "--root", "/r", "--network=host", "wait", "c1"}));
+  EXPECT_EQ(DeleteArgs(o),
+            (std::vector<std::string>{"/usr/sbin/runc", "--root", "/r", "--network=host", "delete", "--force", "c1"}));
+  const auto create = CreateArgs(o, "/log");
+  EXPECT_EQ(create[3], "--network=host");
+}
+
+TEST(ConmonRuntime, ParsesRunscWaitOutput) {
+  EXPECT_EQ(ParseWaitOutput(R"({"id":"c1","exitStatus":7})"), 7);
+  EXPECT_EQ(ParseWaitOutput("{\"id\":\"c1\",\"exitStatus\":143}\n"), 143);
+  EXPECT_EQ(ParseWaitOutput(R"({"id":"c1","exitStatus":0})"), 0);
+  // runsc's own errors (the sandbox gone) are not an exit status.
+  EXPECT_EQ(ParseWaitOutput("waiting on container \"c1\": sandbox is not running"), std::nullopt);
+  EXPECT_EQ(ParseWaitOutput(R"({"id":"c1"})"), std::nullopt);
+  EXPECT_EQ(ParseWaitOutput(R"({"exitStatus":-1})"), std::nullopt);
+  EXPECT_EQ(ParseWaitOutput(R"({"exitStatus":"7"})"), std::nullopt);
+  EXPECT_EQ(ParseWaitOutput(""), std::nullopt);
+}
+
 TEST(ConmonRuntime, ErrorTextFromJsonLog) {
   const std::string log =
       R"({"level":"warning","msg":"a warning","time":"t"})" "\n"

@@ -101,6 +101,12 @@ TEST(ContainerSpecMounts, CriMountsPropagationReadonlyAndOrder) {
   spec = c.Spec();
   EXPECT_EQ((*FindMount(spec, "/shared"))["options"], json({"rbind", "rshared", "rw"}));
   EXPECT_EQ(spec["linux"]["rootfsPropagation"], "rshared");
+  // gVisor cannot share a mount back to the host: refused, not failed by runsc.
+  c.sb.runtime_type = config::RuntimeType::kSandbox;
+  c.sb.runtime_handler = "runsc";
+  const auto [code, message] = Failure(c);
+  EXPECT_EQ(code, Code::kInvalidArgument);
+  EXPECT_NE(message.find("PROPAGATION_BIDIRECTIONAL"), std::string::npos) << message;
 }
 
 TEST(ContainerSpecMounts, CriMountReplacesDefaultAtSamePath) {
@@ -191,6 +197,29 @@ TEST(ContainerSpecNamespaces, PidModes) {
   EXPECT_EQ(Failure(c).first, Code::kInvalidArgument);
   c.target_pid = 777;
   EXPECT_EQ((*FindNs(c.Spec(), "pid"))["path"], "/proc/777/ns/pid");
+}
+
+TEST(ContainerSpecNamespaces, ASandboxRuntimesContainersShareTheSandboxs) {
+  // gVisor: the pause's namespaces are in the sandbox's kernel; /proc paths
+  // of the host would name the sandbox process's, not the pod's.
+  Case c;
+  c.sb.runtime_type = config::RuntimeType::kSandbox;
+  c.sb.runtime_handler = "runsc";
+  auto* opts = c.sc().mutable_namespace_options();
+  opts->set_pid(v1::POD);
+  json spec = c.Spec();
+  for (const char* ns : {"network", "ipc", "uts", "pid"}) EXPECT_EQ(FindNs(spec, ns), nullptr) << ns;
+  EXPECT_NE(FindNs(spec, "mount"), nullptr);
+  opts->set_pid(v1::CONTAINER);
+  spec = c.Spec();
+  ASSERT_NE(FindNs(spec, "pid"), nullptr);
+  EXPECT_FALSE(FindNs(spec, "pid")->contains("path"));
+  opts->set_pid(v1::TARGET);
+  opts->set_target_id("other");
+  c.target_pid = 777;
+  const auto [code, message] = Failure(c);
+  EXPECT_EQ(code, Code::kUnimplemented);
+  EXPECT_NE(message.find("TARGET"), std::string::npos) << message;
 }
 
 TEST(ContainerSpecNamespaces, NoPauseProcessIsFailedPrecondition) {

@@ -102,6 +102,26 @@ TEST(SandboxFromRequest, KeepsTheHandlerAsRequested) {
   EXPECT_EQ(item.runtime_handler(), "");
 }
 
+TEST(SandboxFromRequest, ASandboxRuntimeSharesNoHostPidOrIpc) {
+  auto cfg = config::Config::Defaults();
+  auto req = ValidRequest();
+  req.set_runtime_handler("runsc");
+  auto* ns = req.mutable_config()->mutable_linux()->mutable_security_context()->mutable_namespace_options();
+  ns->set_network(runtime::v1::NODE);
+  EXPECT_NO_THROW(SandboxFromRequest(req, cfg));  // host network: the sandbox uses the host's stack
+  std::string msg;
+  ns->set_pid(runtime::v1::NODE);
+  EXPECT_EQ(CodeOf(req, cfg, &msg), Code::kInvalidArgument);
+  EXPECT_NE(msg.find("\"runsc\""), std::string::npos) << msg;
+  EXPECT_NE(msg.find("PID"), std::string::npos) << msg;
+  ns->set_pid(runtime::v1::POD);
+  ns->set_ipc(runtime::v1::NODE);
+  EXPECT_EQ(CodeOf(req, cfg, &msg), Code::kInvalidArgument);
+  EXPECT_NE(msg.find("IPC"), std::string::npos) << msg;
+  req.set_runtime_handler("runc");
+  EXPECT_NO_THROW(SandboxFromRequest(req, cfg));
+}
+
 TEST(SandboxFromRequest, RefusesAUserNamespaceNamingTheField) {
   auto cfg = config::Config::Defaults();
   auto req = ValidRequest();
@@ -204,7 +224,11 @@ TEST(SandboxRecord, JsonRoundTrip) {
   s.run_as_user = 0;
   s.ips = {"10.0.0.2", "fd00::2"};
   s.pause_pid = 42;
+  s.runtime_type = config::RuntimeType::kSandbox;
+  s.runtime_args = {"--network=host"};
   Sandbox back = nlohmann::json(s).get<Sandbox>();
+  EXPECT_EQ(back.runtime_type, config::RuntimeType::kSandbox);
+  EXPECT_EQ(back.runtime_args, s.runtime_args);
   EXPECT_EQ(nlohmann::json(back), nlohmann::json(s));
   EXPECT_EQ(back.run_as_user, std::optional<int64_t>(0));
   EXPECT_FALSE(back.run_as_group.has_value());

@@ -77,7 +77,10 @@ TEST(OciSweepTest, DeletesOnlyUnknownContainersWhoseBundleIsUnderTheRunDirs) {
                        {"id":"known","bundle":")" + run_dirs + R"(/known/bundle"},
                        {"id":"foreign","bundle":"/elsewhere/foreign/bundle"}])");
   config::Config cfg;
-  cfg.runtime.handlers = {{"fake", {fake.path, fake.root}}};
+  config::RuntimeHandler handler;
+  handler.path = fake.path;
+  handler.root = fake.root;
+  cfg.runtime.handlers = {{"fake", handler}};
   SweepOrphans(cfg, run_dirs, {"known"}, "container");
   EXPECT_EQ(fake.Calls(), "list --format json\nkill --all orphan KILL\ndelete --force orphan\n");
 }

@@ -49,7 +49,11 @@ TEST(OciRuntimeTest, AFailedCallSaysTheCommandTheHandlerAndTheRuntimesWords) {
 TEST(OciRuntimeTest, AHandlerWithoutRootGetsOneUnderTheRunRoot) {
   config::Config cfg;
   cfg.run_root = "/run/x";
-  cfg.runtime.handlers = {{"h", {"/bin/h", ""}}, {"k", {"/bin/k", "/opt/k"}}};
+  config::RuntimeHandler h, k;
+  h.path = "/bin/h";
+  k.path = "/bin/k";
+  k.root = "/opt/k";
+  cfg.runtime.handlers = {{"h", h}, {"k", k}};
   EXPECT_EQ(Runtime::ForHandler(cfg, "h").root(), "/run/x/runtimes/h");
   EXPECT_EQ(Runtime::ForHandler(cfg, "k").root(), "/opt/k");
   EXPECT_THROW(Runtime::ForHandler(cfg, "none"), Error);
