@@ -67,7 +67,12 @@ std::vector<std::string> Env(const v1::ContainerConfig& c, const image::ImageCon
 json Process(const ContainerSpecInput& in, ContainerSpec& out) {
   const auto& c = in.config;
   const auto& sc = c.linux().security_context();
-  const ContainerUser user = ResolveContainerUser(sc, in.image.User(), in.etc_passwd, in.etc_group);
+  ContainerUser user = ResolveContainerUser(sc, in.image.User(), in.etc_passwd, in.etc_group);
+  // Linux sorts a process's groups (setgroups); gVisor's kernel keeps the
+  // order given, so a sandbox runtime gets them sorted to read the same.
+  if (in.sandbox.runtime_type == config::RuntimeType::kSandbox) {
+    std::sort(user.additional_gids.begin(), user.additional_gids.end());
+  }
   std::string cwd = !c.working_dir().empty() ? c.working_dir() : in.image.WorkingDir();
   if (cwd.empty()) cwd = "/";
   if (cwd[0] != '/') throw InvalidArgument("working directory \"" + cwd + "\" is not an absolute path");

@@ -222,6 +222,16 @@ TEST(ContainerSpecNamespaces, ASandboxRuntimesContainersShareTheSandboxs) {
   EXPECT_NE(message.find("TARGET"), std::string::npos) << message;
 }
 
+TEST(ContainerSpecUserGroups, ASandboxRuntimeGetsTheGroupsSorted) {
+  Case c;
+  c.sc().mutable_run_as_user()->set_value(1000);
+  c.sc().add_supplemental_groups(50000);
+  c.sc().add_supplemental_groups(1234);
+  EXPECT_EQ(c.Spec()["process"]["user"]["additionalGids"], json({0, 50000, 1234}));  // runc: the kernel sorts
+  c.sb.runtime_type = config::RuntimeType::kSandbox;
+  EXPECT_EQ(c.Spec()["process"]["user"]["additionalGids"], json({0, 1234, 50000}));
+}
+
 TEST(ContainerSpecNamespaces, NoPauseProcessIsFailedPrecondition) {
   Case c;
   c.sb.pause_pid = 0;

@@ -33,7 +33,7 @@ class StartSocketTest : public ::testing::Test {
     path_ = dir_ + "/start.sock";
     ASSERT_GT(path_.size(), 108u);
   }
-  testing::TempDir work_;
+  berth::testing::TempDir work_;
   std::string dir_, path_;
 };
 
