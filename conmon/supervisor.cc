@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <system_error>
 
@@ -197,6 +198,10 @@ bool Supervisor::AwaitStart(const StartSocket& socket) {
       }
     } else if (request == "abandon") {
       RunToCompletion(DeleteArgs(o_));
+      // What the runtime started for it (runsc's gofer after a failed
+      // start) has no container to serve any more.
+      KillChildren();
+      ReapAllChildren(std::chrono::seconds(5));
       started = false;
       StartSocket::Reply(conn, "ok");
     } else if (conn) {
@@ -241,6 +246,17 @@ void Supervisor::WaitByRuntime() {
   // which runsc's own delete then waits for.
   RunToCompletion(DeleteArgs(o_));
   ReapAllChildren(std::chrono::seconds(10));
+}
+
+void Supervisor::KillChildren() {
+  // /proc/<pid>/task/<tid>/children needs CONFIG_PROC_CHILDREN: scan instead.
+  const pid_t self = ::getpid();
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(name));
+    if (ParentOf(pid) == self) ::kill(pid, SIGKILL);
+  }
 }
 
 void Supervisor::ReapAllChildren(std::chrono::milliseconds limit) {

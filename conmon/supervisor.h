@@ -50,6 +50,8 @@ class Supervisor {
   bool RunStart(std::string& error);
   // Waits through `runtime wait` and records the exit it reports.
   void WaitByRuntime();
+  // SIGKILL to every child (they are all the runtime's helpers).
+  static void KillChildren();
   // Reaps children until none is left, for at most `limit`.
   void ReapAllChildren(std::chrono::milliseconds limit);
   void TakeConsole(Fd master);

@@ -35,7 +35,14 @@ std::string Container::start_socket() const { return config::Layout::StartSocket
 
 void Container::Start() const {
   if (runtime_.sandboxed()) {
-    StartThroughMonitor(start_socket(), "container " + id_ + " (runtime handler " + runtime_.handler() + ")");
+    try {
+      StartThroughMonitor(start_socket(), "container " + id_ + " (runtime handler " + runtime_.handler() + ")");
+    } catch (const Error&) {
+      // A failed start ends the container (as runc's does): the monitor must
+      // not wait for another one once berth records it exited.
+      AbandonThroughMonitor(start_socket());
+      throw;
+    }
   } else {
     runtime_.Start(id_);
   }

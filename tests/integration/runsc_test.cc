@@ -125,6 +125,14 @@ TEST_F(RunscTest, GvisorPodRunsEndToEndBesideARuncPod) {
   // Its monitor exits at once; berthd reaps it within a second.
   EXPECT_TRUE(WaitFor([&] { return ProcessesOf(idle).empty(); }, std::chrono::seconds(5))) << ProcessesOf(idle);
 
+  // A start that fails (no such binary) ends the container and its monitor.
+  const std::string broken = MustCreate(CtrRequest(pod, "broken", {"/no/such/binary"}));
+  EXPECT_FALSE(Start(broken).ok());
+  EXPECT_EQ(Status(broken).status().state(), runtime::v1::CONTAINER_EXITED);
+  EXPECT_TRUE(WaitFor([&] { return ProcessesOf(broken).empty(); }, std::chrono::seconds(5))) << ProcessesOf(broken);
+  EXPECT_TRUE(RemoveCtr(broken).ok());
+  ExpectNothingLeft(broken);
+
   ASSERT_TRUE(Stop(ctr, 5).ok());
   EXPECT_EQ(Status(ctr).status().state(), runtime::v1::CONTAINER_EXITED);
   EXPECT_EQ(Status(ctr).status().exit_code(), 128 + SIGTERM);
