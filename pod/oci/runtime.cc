@@ -8,6 +8,7 @@
 #include "storage/base/metrics.h"
 #include "storage/fs.h"
 #include "storage/base/process.h"
+#include "storage/base/scope.h"
 
 namespace berth::pod::oci {
 
@@ -151,6 +152,9 @@ Runtime::ExecResult Runtime::Exec(const std::string& id, const std::vector<std::
   // A sandbox runtime's pid file names its own exec process on the host;
   // the command runs inside the sandbox, known by its pid there.
   const std::string internal_pid_file = pid_file + ".internal";
+  ScopeExit remove_internal([&] {
+    if (sandboxed()) ::unlink(internal_pid_file.c_str());
+  });
   std::vector<std::string> args{"exec", "--pid-file", pid_file};
   if (sandboxed()) args.insert(args.end(), {"--internal-pid-file", internal_pid_file});
   if (!process_file.empty()) args.insert(args.end(), {"--process", process_file});
@@ -174,7 +178,6 @@ Runtime::ExecResult Runtime::Exec(const std::string& id, const std::vector<std::
   };
   const auto limit = timeout.count() > 0 ? timeout : std::chrono::milliseconds(std::chrono::hours(24 * 365));
   ProcessResult r = RunProcess(path_, argv, kEnv, "", limit, kill_process);
-  if (sandboxed()) ::unlink(internal_pid_file.c_str());
   return {r.Status(), r.timed_out, std::move(r.out), std::move(r.err)};
 }
 
