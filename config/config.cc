@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "config/build_info.h"
+#include "storage/base/utf8.h"
 
 namespace berth::config {
 namespace fs = std::filesystem;
@@ -38,6 +39,7 @@ class Reader {
     for (const auto& kv : map) {
       if (!kv.first.IsScalar()) Fail(kv.first, path, "keys must be plain strings");
       const std::string name = kv.first.Scalar();
+      CheckText(kv.first, name, path.empty() ? "<top level>" : path);
       const std::string full = path.empty() ? name : path + "." + name;
       if (!allowed.empty() && !allowed.contains(name)) Fail(kv.first, full, "unknown key");
       fn(name, kv.second, full);
@@ -47,7 +49,17 @@ class Reader {
   std::string Str(const YAML::Node& n, const std::string& key) const {
     if (n.IsNull()) return "";
     if (!n.IsScalar()) Fail(n, key, "expected a string");
+    CheckText(n, n.Scalar(), key);
     return n.Scalar();
+  }
+
+  // A value or key with control bytes (a NUL or CR in a path) or that is not
+  // UTF-8 would not survive the dump (berthd config) and is never meant.
+  void CheckText(const YAML::Node& at, const std::string& s, const std::string& key) const {
+    if (!IsUtf8(s)) Fail(at, key, "not valid UTF-8");
+    for (unsigned char c : s) {
+      if ((c < 0x20 && c != '\t') || c == 0x7f) Fail(at, key, "holds a control character");
+    }
   }
 
   int64_t Int(const YAML::Node& n, const std::string& key) const {
@@ -88,10 +100,19 @@ RuntimeType ParseRuntimeType(const Reader& r, const YAML::Node& v, const std::st
   r.Fail(v, key, "expected process (runc, crun) or sandbox (runsc), got '" + t + "'");
 }
 
+// A timeout in whole seconds, 1 s to an hour.
+std::chrono::seconds Seconds(const Reader& r, const YAML::Node& v, const std::string& key) {
+  const int64_t s = r.Int(v, key);
+  if (s < 1 || s > 3600) r.Fail(v, key, "must be between 1 and 3600 (seconds)");
+  return std::chrono::seconds(s);
+}
+
 void ApplyRuntime(const Reader& r, Config& cfg, const YAML::Node& n, const std::string& path) {
-  r.ForEach(n, path, {"default_handler", "handlers", "cgroup_manager", "conmon"},
+  r.ForEach(n, path, {"default_handler", "handlers", "cgroup_manager", "conmon", "timeout"},
             [&](const std::string& k, const YAML::Node& v, const std::string& key) {
-              if (k == "default_handler") {
+              if (k == "timeout") {
+                cfg.runtime.timeout = Seconds(r, v, key);
+              } else if (k == "default_handler") {
                 cfg.runtime.default_handler = r.Str(v, key);
               } else if (k == "conmon") {
                 cfg.runtime.conmon = r.Str(v, key);
@@ -173,6 +194,9 @@ Config Config::Defaults() {
 }
 
 void ApplyYaml(Config& cfg, const std::string& yaml_text, const std::string& origin) {
+  // YAML is UTF-8 text; yaml-cpp would read other bytes as something else.
+  if (!IsUtf8(yaml_text)) throw ConfigError(origin + ": not UTF-8 text");
+  if (yaml_text.find('\0') != std::string::npos) throw ConfigError(origin + ": holds a NUL byte");
   YAML::Node doc;
   try {
     doc = YAML::Load(yaml_text);
@@ -192,8 +216,9 @@ void ApplyYaml(Config& cfg, const std::string& yaml_text, const std::string& ori
               else if (k == "runtime") ApplyRuntime(r, cfg, v, key);
               else if (k == "images") ApplyImages(r, cfg, v, key);
               else if (k == "cni") {
-                r.ForEach(v, key, {"conf_dir", "bin_dirs"}, [&](const std::string& f, const YAML::Node& fv, const std::string& fkey) {
+                r.ForEach(v, key, {"conf_dir", "bin_dirs", "plugin_timeout"}, [&](const std::string& f, const YAML::Node& fv, const std::string& fkey) {
                   if (f == "conf_dir") cfg.cni.conf_dir = r.Str(fv, fkey);
+                  else if (f == "plugin_timeout") cfg.cni.plugin_timeout = Seconds(r, fv, fkey);
                   else cfg.cni.bin_dirs = r.Strs(fv, fkey);
                 });
               } else if (k == "pause") {
@@ -273,6 +298,7 @@ std::string ToYaml(const Config& cfg) {
   e << YAML::Key << "default_handler" << YAML::Value << cfg.runtime.default_handler;
   e << YAML::Key << "cgroup_manager" << YAML::Value << CgroupManagerName(cfg.runtime.cgroup_manager);
   e << YAML::Key << "conmon" << YAML::Value << cfg.runtime.conmon;
+  e << YAML::Key << "timeout" << YAML::Value << cfg.runtime.timeout.count();
   e << YAML::Key << "handlers" << YAML::Value << YAML::BeginMap;
   for (const auto& [name, h] : cfg.runtime.handlers) {
     e << YAML::Key << name << YAML::Value << YAML::BeginMap;
@@ -289,6 +315,7 @@ std::string ToYaml(const Config& cfg) {
   e << YAML::Key << "cni" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "conf_dir" << YAML::Value << cfg.cni.conf_dir;
   e << YAML::Key << "bin_dirs" << YAML::Value << YAML::Flow << cfg.cni.bin_dirs;
+  e << YAML::Key << "plugin_timeout" << YAML::Value << cfg.cni.plugin_timeout.count();
   e << YAML::EndMap;
 
   e << YAML::Key << "images" << YAML::Value << YAML::BeginMap;

@@ -3,6 +3,7 @@
 // drop-ins in /etc/berth/berth.yaml.d/*.yaml (lexical order), then flags.
 
 #include <cstdint>
+#include <chrono>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -69,11 +70,17 @@ struct Config {
     std::map<std::string, RuntimeHandler> handlers;  // defaults filled by Defaults()
     CgroupManager cgroup_manager = CgroupManager::kCgroupfs;
     std::string conmon;                              // empty: <libexec>/berth-conmon
+    // Longest a runtime call (create, start, kill, delete, ...) may take
+    // before it fails with DEADLINE_EXCEEDED and what it made is undone.
+    std::chrono::seconds timeout{120};
   } runtime;
 
   struct {
     std::string conf_dir = "/etc/cni/net.d";
     std::vector<std::string> bin_dirs{"/usr/lib/cni", "/opt/cni/bin"};
+    // Longest one plugin may run (ADD, DEL, CHECK) before it is killed and
+    // the call fails with DEADLINE_EXCEEDED (an ADD's partial work undone).
+    std::chrono::seconds plugin_timeout{60};
   } cni;
 
   struct {

@@ -6,7 +6,8 @@
 # files include the CRI's 60k-line generated header, and parsing it once per
 # batch of files instead of once per file makes that build much shorter (the
 # plain build stays one file per unit, so a missing #include still fails it).
-# Extra arguments go to ctest.
+# Extra arguments go to ctest. The plain pass ends with hack/fuzz.sh's
+# libFuzzer targets for FUZZ_SECONDS (15) each.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -17,6 +18,10 @@ if [ "${BERTH_SANITIZE:-0}" = 1 ]; then
   dir="$BERTH_SRC/build/asan"
   configure_and_build "$dir" -DCMAKE_BUILD_TYPE=Debug -DBERTH_WERROR=ON -DBERTH_SANITIZE=ON -DCMAKE_UNITY_BUILD=ON
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  # The reliability harness at smaller sizes: under the sanitizers each
+  # cycle costs several times as much, and the plain run has the CI sizes.
+  export BERTH_FAULT_CYCLES="${BERTH_FAULT_CYCLES:-5}" BERTH_LOAD_PODS="${BERTH_LOAD_PODS:-6}" \
+    BERTH_RANDOM_CALLS="${BERTH_RANDOM_CALLS:-200}"
 else
   dir="$BERTH_SRC/build/test"
   # -O2 as RelWithDebInfo, without its -g: debug info is a quarter of the
@@ -26,3 +31,8 @@ else
 fi
 cd "$dir"
 ctest --output-on-failure --timeout 300 -j "$JOBS" "$@"
+# The libFuzzer targets, briefly (their own clang build in build/fuzz), in the
+# plain pass only; a focused run (ctest arguments given) or BERTH_FUZZ=0 skips them.
+if [ "${BERTH_SANITIZE:-0}" != 1 ] && [ $# -eq 0 ] && [ "${BERTH_FUZZ:-1}" != 0 ]; then
+  FUZZ_SECONDS="${FUZZ_SECONDS:-15}" "$BERTH_SRC/hack/fuzz.sh"
+fi

@@ -157,6 +157,10 @@ PodNetwork Cni::Setup(const Attachment& a) {
       spdlog::warn("{}: removing CNI cache: {}", where, e.what());
     }
   };
+  // The intent, before the first plugin runs: a berthd killed during ADD
+  // leaves this entry (no result yet), and recovery's DEL with exactly this
+  // config and attachment frees what the plugins had reserved (the IP).
+  cache.Write(a.container_id, CniCacheEntry{list, json(), a});
   try {
     for (; ran < list["plugins"].size();) {
       json conf = PluginStdin(list, ran, result, a);
@@ -200,7 +204,10 @@ void Cni::Teardown(const Attachment& a) {
   Attachment att = cached->attachment;  // the pod parameters ADD used
   if (!a.netns_path.empty()) att.netns_path = a.netns_path;
   const json& list = cached->conflist;
-  RunDel(list, list.at("plugins").size(), PrevForDelOrCheck(list, cached->result), att, /*best_effort=*/false);
+  // An ADD that never finished (the intent alone): each plugin may have
+  // added part or nothing, so each DEL is tried and none is fatal.
+  const bool interrupted = cached->result.is_null();
+  RunDel(list, list.at("plugins").size(), PrevForDelOrCheck(list, cached->result), att, /*best_effort=*/interrupted);
   cache.Remove(a.container_id);
   timer.Ok();
 }
@@ -208,7 +215,8 @@ void Cni::Teardown(const Attachment& a) {
 void Cni::Check(const Attachment& a) {
   const CniCache cache(cache_dir_);
   const auto cached = cache.Read(a.container_id);
-  if (!cached) throw FailedPrecondition("CNI check of " + a.container_id + ": its network was not set up (no cached result)");
+  if (!cached || cached->result.is_null())
+    throw FailedPrecondition("CNI check of " + a.container_id + ": its network was not set up (no cached result)");
   const json& list = cached->conflist;
   // CHECK exists from spec 0.4.0 on; a list may also opt out with disableCheck.
   if (!CniVersionAtLeast(Version(list), "0.4.0") || list.value("disableCheck", false)) return;
@@ -226,7 +234,7 @@ void Cni::Check(const Attachment& a) {
 
 std::optional<PodNetwork> Cni::Cached(const std::string& container_id) const {
   const auto cached = CniCache(cache_dir_).Read(container_id);
-  if (!cached) return std::nullopt;
+  if (!cached || cached->result.is_null()) return std::nullopt;  // an ADD that never finished
   try {
     return PodNetwork{PodIps(cached->result), cached->result, NetName(cached->conflist)};
   } catch (const std::exception& e) {

@@ -17,6 +17,7 @@ void to_json(nlohmann::json& j, const Container& c) {
                      {"exit_code", c.exit_code},
                      {"oom_killed", c.oom_killed},
                      {"message", c.message},
+                     {"reason", c.reason},
                      {"image", c.image},
                      {"image_id", c.image_id},
                      {"image_ref", c.image_ref},
@@ -50,6 +51,7 @@ void from_json(const nlohmann::json& j, Container& c) {
   j.at("exit_code").get_to(c.exit_code);
   j.at("oom_killed").get_to(c.oom_killed);
   j.at("message").get_to(c.message);
+  c.reason = j.value("reason", "");
   j.at("image").get_to(c.image);
   j.at("image_id").get_to(c.image_id);
   j.at("image_ref").get_to(c.image_ref);

@@ -33,6 +33,7 @@ struct Container {
   int32_t exit_code = 0;
   bool oom_killed = false;
   std::string message;  // why it ended, when berth knows more than the exit code
+  std::string reason;   // the CRI reason when not derived from the exit (MonitorLost)
 
   std::string image;      // as requested (ImageSpec.image)
   std::string image_id;   // "sha256:<config digest>"

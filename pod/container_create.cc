@@ -16,6 +16,7 @@
 #include "pod/mount_propagation.h"
 #include "pod/pod_files.h"
 #include "pod/request_checks.h"
+#include "pod/request_limits.h"
 #include "pod/sandbox_cri.h"
 #include "pod/sandbox_spec.h"
 #include "storage/base/clock.h"
@@ -52,7 +53,15 @@ void EnsureHostPaths(const runtime::v1::ContainerConfig& config) {
   for (const auto& m : config.mounts()) {
     std::error_code ec;
     if (m.host_path().empty() || fs::exists(m.host_path(), ec)) continue;
-    storage::MakeDirsNoSymlinks(m.host_path(), "CreateContainer: config.mounts.host_path", 0755);
+    try {
+      storage::MakeDirsNoSymlinks(m.host_path(), "CreateContainer: config.mounts.host_path", 0755);
+    } catch (const Error& e) {
+      // A file where a directory must be: the request's path, not berth's fault.
+      const int err = e.sys_errno();
+      if (e.code() != Code::kInternal || (err != ENOTDIR && err != EEXIST && err != ELOOP && err != ENAMETOOLONG)) throw;
+      throw InvalidArgument("CreateContainer: config.mounts.host_path " + Quoted(m.host_path()) +
+                            " does not exist and cannot be made a directory: " + e.what());
+    }
   }
 }
 
@@ -116,6 +125,9 @@ void ValidateRequest(const runtime::v1::CreateContainerRequest& req) {
   }
   if (c.image().image().empty()) throw InvalidArgument("CreateContainer: config.image.image is required");
   CheckEnv(c, "CreateContainer: config.envs");
+  CheckContainerSizes(c, "CreateContainer: config");
+  CheckResources(c.linux().resources(), NodeCount("/sys/devices/system/cpu/online"),
+                 NodeCount("/sys/devices/system/node/online"), "CreateContainer: config.linux.resources");
   CheckPathString(c.log_path(), "CreateContainer: config.log_path");
   for (const auto& m : c.mounts()) {
     CheckPathString(m.host_path(), "CreateContainer: config.mounts.host_path");

@@ -33,6 +33,7 @@ runtime::v1::ContainerState ToCri(ContainerState s) {
 
 std::string ExitReason(const Container& c) {
   if (c.state != ContainerState::kExited) return "";
+  if (!c.reason.empty()) return c.reason;
   if (c.oom_killed) return "OOMKilled";
   return c.exit_code == 0 ? "Completed" : "Error";
 }

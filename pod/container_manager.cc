@@ -9,6 +9,7 @@
 
 #include "pod/container_cri.h"
 #include "pod/container_spec.h"
+#include "pod/request_limits.h"
 #include "pod/sandbox_spec.h"
 #include "storage/base/clock.h"
 #include "storage/base/error.h"
@@ -31,7 +32,9 @@ ContainerManager::ContainerManager(const config::Config& cfg, SandboxManager& sa
 }
 
 oci::Container ContainerManager::OciOf(const Container& c) const {
-  return oci::Container(oci::Runtime(c.runtime_handler, c.runtime_path, c.runtime_root, c.runtime_type, c.runtime_args), c.id, RunDir(c.id));
+  oci::Runtime rt(c.runtime_handler, c.runtime_path, c.runtime_root, c.runtime_type, c.runtime_args);
+  rt.set_timeout(cfg_.runtime.timeout);
+  return oci::Container(std::move(rt), c.id, RunDir(c.id));
 }
 
 std::string ContainerManager::ResolveId(const std::string& id, const char* rpc) const {
@@ -60,13 +63,22 @@ Container ContainerManager::Effective(Container c) const {
     exit = OciOf(c).Exit();
   } catch (const std::exception& e) {
     spdlog::warn("container {}: exit file unreadable ({}); taking it as exited", c.id, e.what());
-    exit = oci::ExitStatus{255, NowNs(), false};
+    exit = oci::ExitStatus{255, NowNs(), false, "", ""};
+  }
+  if (!exit && c.monitor_pid > 0 && !oci::MonitorAlive(c.monitor_pid, c.id)) {
+    try {
+      exit = OciOf(c).RecordMonitorLost(c.monitor_pid, c.pid);
+    } catch (const std::exception& e) {
+      spdlog::warn("container {}: its monitor is gone and recording the exit failed: {}", c.id, e.what());
+    }
   }
   if (!exit) return c;
   c.state = ContainerState::kExited;
   c.exit_code = exit->exit_code;
   c.finished_at = exit->finished_at_ns;
   c.oom_killed = exit->oom_killed;
+  if (!exit->reason.empty()) c.reason = exit->reason;
+  if (!exit->message.empty()) c.message = exit->message;
   return c;
 }
 
@@ -164,7 +176,6 @@ void ContainerManager::Remove(const std::string& raw_id) {
   }
   auto lock = LockContainer(*id);
   if (auto c = store_.Get(*id)) RemoveLocked(*c);
-  DropLock(*id);
 }
 
 runtime::v1::ContainerStatusResponse ContainerManager::Status(const std::string& raw_id, bool verbose) {
@@ -221,6 +232,8 @@ void ContainerManager::UpdateResources(const std::string& raw_id, const runtime:
     throw InvalidArgument("UpdateContainerResources: linux.oom_score_adj " + std::to_string(r.oom_score_adj()) +
                           " is outside [-1000, 1000]");
   }
+  CheckResources(r, NodeCount("/sys/devices/system/cpu/online"), NodeCount("/sys/devices/system/node/online"),
+                 "UpdateContainerResources: linux");
   const std::string id = ResolveId(raw_id, "UpdateContainerResources");
   auto lock = LockContainer(id);
   Container c = Refresh(id);
@@ -308,11 +321,8 @@ void ContainerManager::StopAll(const std::string& sandbox_id) {
 void ContainerManager::RemoveAll(const std::string& sandbox_id) {
   for (const auto& c : store_.List()) {
     if (c.sandbox_id != sandbox_id) continue;
-    {
-      auto lock = LockContainer(c.id);
-      if (auto rec = store_.Get(c.id)) RemoveLocked(*rec);
-    }
-    DropLock(c.id);
+    auto lock = LockContainer(c.id);
+    if (auto rec = store_.Get(c.id)) RemoveLocked(*rec);
   }
 }
 

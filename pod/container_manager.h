@@ -94,7 +94,6 @@ class ContainerManager {
   std::string RootfsDir(const std::string& id) const { return config::Layout::Rootfs(RunDir(id)); }
 
   KeyedLocks::Held LockContainer(const std::string& id) { return locks_.Lock(id); }
-  void DropLock(const std::string& id) { locks_.Drop(id); }
   // An id or a unique prefix of one; NOT_FOUND naming `what` otherwise.
   std::string ResolveId(const std::string& id_or_prefix, const char* rpc) const;
 

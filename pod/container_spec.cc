@@ -170,14 +170,14 @@ void AddDevices(const ContainerSpecInput& in, bool privileged, json& linux_) {
   if (privileged) rules.push_back({{"allow", true}, {"access", "rwm"}});
   json nodes = json::array();
   for (const auto& d : in.config.devices()) {
-    const std::string what = "device \"" + d.host_path() + "\"";
+    const std::string what = "config.devices: device " + Quoted(d.host_path());
     if (d.container_path().empty() || d.container_path()[0] != '/') {
       throw InvalidArgument(what + ": container_path \"" + d.container_path() + "\" must be an absolute path");
     }
     const std::string access = CheckPermissions(d.permissions(), what);
     if (!in.stat_device) throw Internal(what + ": no device lookup given");
     const auto info = in.stat_device(d.host_path());
-    if (!info) throw InvalidArgument(what + " is not a device node");
+    if (!info) throw InvalidArgument(what + " does not exist or is not a device node");
     const std::string type(1, info->type);
     nodes.push_back({{"path", CleanPath(d.container_path())}, {"type", type}, {"major", info->major},
                      {"minor", info->minor}, {"fileMode", info->file_mode}, {"uid", info->uid}, {"gid", info->gid}});

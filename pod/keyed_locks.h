@@ -1,43 +1,67 @@
 #pragma once
 // One mutex per id (a sandbox, a container): operations on one object are
-// serialised, on different ones run in parallel. A held lock shares
-// ownership of its mutex, so Drop may forget the id while it is held.
+// serialised, on different ones run in parallel. An id's entry lives only
+// while someone holds or waits for its lock, so requests for ids that do not
+// exist (or no longer do) leave nothing behind.
 
+#include <cstddef>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <string>
 
 namespace berth::pod {
 
 class KeyedLocks {
+  struct Entry {
+    std::mutex mutex;
+    size_t users = 0;  // holders and waiters; guarded by KeyedLocks::mu_
+  };
+  using Map = std::map<std::string, Entry>;
+
  public:
-  struct Held {
-    std::shared_ptr<std::mutex> mutex;
-    std::unique_lock<std::mutex> lock;
+  // The lock of one id; releasing it forgets the id if nobody else wants it.
+  class Held {
+   public:
+    Held(KeyedLocks* owner, Map::iterator it) : owner_(owner), it_(it) {}
+    Held(Held&& o) noexcept : owner_(o.owner_), it_(o.it_) { o.owner_ = nullptr; }
+    Held& operator=(Held&&) = delete;
+    Held(const Held&) = delete;
+    ~Held() {
+      if (owner_) owner_->Release(it_);
+    }
+    const std::mutex* mutex() const { return &it_->second.mutex; }
+
+   private:
+    KeyedLocks* owner_;
+    Map::iterator it_;  // std::map iterators stay valid while the entry exists
   };
 
   Held Lock(const std::string& id) {
-    std::shared_ptr<std::mutex> m;
+    Map::iterator it;
     {
       std::lock_guard guard(mu_);
-      auto& slot = locks_[id];
-      if (!slot) slot = std::make_shared<std::mutex>();
-      m = slot;
+      it = locks_.try_emplace(id).first;
+      ++it->second.users;
     }
-    std::unique_lock<std::mutex> l(*m);
-    return {std::move(m), std::move(l)};
+    it->second.mutex.lock();
+    return Held(this, it);
   }
 
-  // Forgets the id (its object is gone).
-  void Drop(const std::string& id) {
+  // Ids with a holder or a waiter (for tests and metrics).
+  size_t size() {
     std::lock_guard guard(mu_);
-    locks_.erase(id);
+    return locks_.size();
   }
 
  private:
+  void Release(Map::iterator it) {
+    it->second.mutex.unlock();
+    std::lock_guard guard(mu_);
+    if (--it->second.users == 0) locks_.erase(it);
+  }
+
   std::mutex mu_;
-  std::map<std::string, std::shared_ptr<std::mutex>> locks_;
+  Map locks_;
 };
 
 }  // namespace berth::pod

@@ -35,6 +35,7 @@ class RecordStore {
     std::map<std::string, T> loaded;
     for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
       const std::string path = entry.path().string() + "/" + file_;
+      storage::RemoveAtomicWriteLeftovers(entry.path().string());  // a save cut short by a crash
       try {
         T rec = nlohmann::json::parse(storage::ReadFile(path)).get<T>();
         if (rec.id != entry.path().filename().string()) throw std::runtime_error("id " + rec.id + " does not match its dir");

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "storage/base/error.h"
+#include "storage/base/utf8.h"
 
 namespace berth::pod {
 namespace {
@@ -136,6 +137,10 @@ void CheckEnv(const runtime::v1::ContainerConfig& c, const std::string& field) {
     }
     if (kv.value().find('\0') != std::string::npos) {
       throw InvalidArgument(field + ": the value of environment variable " + Quoted(kv.key()) + " holds NUL");
+    }
+    // The OCI spec is JSON, which holds only UTF-8 (the CRI's value is bytes).
+    if (!IsUtf8(kv.key()) || !IsUtf8(kv.value())) {
+      throw InvalidArgument(field + ": environment variable " + Quoted(kv.key()) + " is not valid UTF-8");
     }
   }
 }

@@ -5,6 +5,7 @@
 #include "storage/base/error.h"
 #include "pod/filter.h"
 #include "pod/request_checks.h"
+#include "pod/request_limits.h"
 #include "pod/sandbox_spec.h"
 
 namespace berth::pod {
@@ -47,6 +48,8 @@ Sandbox SandboxFromRequest(const runtime::v1::RunPodSandboxRequest& req, const c
   if (md.name().empty()) throw InvalidArgument("RunPodSandbox: config.metadata.name is required");
   if (md.namespace_().empty()) throw InvalidArgument("RunPodSandbox: config.metadata.namespace is required");
   if (md.uid().empty()) throw InvalidArgument("RunPodSandbox: config.metadata.uid is required");
+  CheckSandboxSizes(c, "RunPodSandbox: config");
+  CheckPortMappings(c, "RunPodSandbox: config");
 
   Sandbox sb;
   sb.name = md.name();

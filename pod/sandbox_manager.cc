@@ -70,6 +70,7 @@ oci::Container SandboxManager::PauseOf(const Sandbox& sb) const {
   oci::Runtime rt = sb.runtime_path.empty() ? oci::Runtime::ForHandler(cfg_, sb.runtime_handler)
                                             : oci::Runtime(sb.runtime_handler, sb.runtime_path, sb.runtime_root,
                                                                            sb.runtime_type, sb.runtime_args);
+  rt.set_timeout(cfg_.runtime.timeout);
   return oci::Container(std::move(rt), sb.id, RunDir(sb.id), "pause.pid");
 }
 

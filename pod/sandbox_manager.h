@@ -81,7 +81,6 @@ class SandboxManager {
 
   // Operations on one pod are serialised, others run in parallel.
   KeyedLocks::Held LockSandbox(const std::string& id) { return locks_.Lock(id); }
-  void DropLock(const std::string& id) { locks_.Drop(id); }
   // Reserves a pod's name for a Run in progress; ALREADY_EXISTS names the holder.
   void ReserveName(const std::string& key);
   void ReleaseName(const std::string& key);

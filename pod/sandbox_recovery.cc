@@ -50,6 +50,7 @@ void SandboxManager::RemoveOrphans() {
   for (const auto& sb : store_.List()) known.insert(sb.id);
 
   // CNI first: DEL runs best inside the netns it attached, before the pin goes.
+  TryStep("CNI cache temp files", [&] { storage::RemoveAtomicWriteLeftovers(layout_.CniCache()); });
   std::vector<std::string> cached;
   TryStep("CNI cache", [&] { cached = cni_.CachedContainerIds(); });
   for (const auto& id : cached) {
@@ -72,6 +73,14 @@ void SandboxManager::RemoveOrphans() {
   // Pause containers only (their bundles are in sandbox run dirs); app
   // containers are the container manager's to sweep.
   oci::SweepOrphans(cfg_, layout_.SandboxRunDirs(), known, "pause container");
+  // A record dir without a record: a crash between its mkdir and its first save.
+  for (const auto& name : storage::DirEntries(layout_.SandboxRecords())) {
+    if (known.contains(name)) continue;
+    TryStep("orphan sandbox dir " + name, [&] {
+      storage::RemoveAll(layout_.SandboxRecords() + "/" + name);
+      spdlog::info("recovery: removed sandbox dir {} (no record)", name);
+    });
+  }
   for (const auto& name : storage::DirEntries(layout_.SandboxRunDirs())) {
     if (known.contains(name)) continue;
     TryStep("orphan run dir " + name, [&] {

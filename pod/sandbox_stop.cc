@@ -28,27 +28,20 @@ void SandboxManager::StopLocked(Sandbox sb) {
 void SandboxManager::Stop(const std::string& id) {
   auto lock = LockSandbox(id);
   auto sb = store_.Get(id);
-  if (!sb) {  // removed while we waited for the lock, or never there
-    DropLock(id);
-    return;
-  }
+  if (!sb) return;  // removed while we waited for the lock, or never there
   StopLocked(std::move(*sb));
 }
 
 void SandboxManager::Remove(const std::string& id) {
   auto lock = LockSandbox(id);
   auto sb = store_.Get(id);
-  if (!sb) {
-    DropLock(id);
-    return;
-  }
+  if (!sb) return;
   StopLocked(*sb);
   PauseOf(*sb).Delete();
   if (!sb->netns_path.empty()) network::PinnedNetns::Remove(sb->netns_path);
   if (!sb->userns_path.empty()) network::PinnedNetns::Remove(sb->userns_path);
   storage::RemoveAll(RunDir(id));
   store_.Remove(id);
-  DropLock(id);
   spdlog::info("sandbox {} removed", id);
 }
 

@@ -130,6 +130,7 @@ int Serve(const config::Config& cfg) {
 
   pod::oci::StartMonitorReaper();  // before any monitor is started, so each re-parents to berthd
   network::Cni cni(cfg.cni.conf_dir, cfg.cni.bin_dirs, layout.CniCache());
+  cni.set_plugin_timeout(cfg.cni.plugin_timeout);
   std::optional<image::Images> images;
   try {
     images.emplace(cfg);

@@ -38,6 +38,29 @@ void RecordRpc(std::string_view rpc, grpc::StatusCode code, std::chrono::steady_
   latency.Observe(labels, std::chrono::duration<double>(took).count());
 }
 
+std::string ClientMessage(std::string_view message) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  size_t i = 0;
+  for (; i < message.size() && out.size() < kMaxMessage; ++i) {
+    const auto c = static_cast<unsigned char>(message[i]);
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (i < message.size()) {
+    // Not inside a UTF-8 sequence: back up to the start of the last character.
+    while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xc0) == 0x80) out.pop_back();
+    if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xc0) out.pop_back();
+    out += "... (" + std::to_string(message.size()) + " bytes)";
+  }
+  return out;
+}
+
 grpc::StatusCode ToGrpcCode(Code code) {
   switch (code) {
     case Code::kInvalidArgument: return grpc::StatusCode::INVALID_ARGUMENT;
@@ -50,6 +73,7 @@ grpc::StatusCode ToGrpcCode(Code code) {
     case Code::kUnauthenticated: return grpc::StatusCode::UNAUTHENTICATED;
     case Code::kUnimplemented: return grpc::StatusCode::UNIMPLEMENTED;
     case Code::kDataLoss: return grpc::StatusCode::DATA_LOSS;
+    case Code::kResourceExhausted: return grpc::StatusCode::RESOURCE_EXHAUSTED;
     case Code::kInternal: return grpc::StatusCode::INTERNAL;
   }
   return grpc::StatusCode::INTERNAL;

@@ -16,7 +16,12 @@
 namespace berth::server {
 
 grpc::StatusCode ToGrpcCode(Code code);
-inline grpc::Status ToStatus(const Error& e) { return {ToGrpcCode(e.code()), e.what()}; }
+// What a caller is told: control bytes escaped (a NUL would cut the message
+// in C clients, a newline forge a log line), at most kMaxMessage bytes,
+// whatever a library or a runtime's output put into it.
+inline constexpr size_t kMaxMessage = 2048;
+std::string ClientMessage(std::string_view message);
+inline grpc::Status ToStatus(const Error& e) { return {ToGrpcCode(e.code()), ClientMessage(e.what())}; }
 // "OK", "INVALID_ARGUMENT", ...: the gRPC names, as metrics label them.
 const char* GrpcCodeName(grpc::StatusCode code);
 // Counts the call and its latency by RPC and code (berth_grpc_* metrics).
@@ -33,7 +38,7 @@ grpc::Status RunRpc(std::string_view rpc, Body&& body) {
     st = ToStatus(e);
   } catch (const std::exception& e) {
     spdlog::error("rpc {}: unexpected error: {}", rpc, e.what());
-    st = {grpc::StatusCode::INTERNAL, std::string(rpc) + ": " + e.what()};
+    st = {grpc::StatusCode::INTERNAL, ClientMessage(std::string(rpc) + ": " + e.what())};
   }
   RecordRpc(rpc, st.error_code(), std::chrono::steady_clock::now() - started);
   return st;

@@ -42,6 +42,16 @@ void WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode
   if (sync) SyncDir(dir.empty() ? "." : dir);
 }
 
+int RemoveAtomicWriteLeftovers(const std::string& dir) {
+  int removed = 0;
+  for (const auto& name : DirEntries(dir)) {
+    const size_t at = name.rfind(".tmp-");
+    if (at == std::string::npos || at == 0 || name.size() != at + 5 + 6) continue;  // mkostemp's six
+    if (::unlink((dir + "/" + name).c_str()) == 0) ++removed;
+  }
+  return removed;
+}
+
 namespace {
 
 std::string ReadAll(const UniqueFd& fd, const std::string& path) {

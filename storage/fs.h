@@ -23,6 +23,10 @@ enum class Durability { kPowerLoss, kProcessCrash };
 // berth::Error (with the syscall and errno).
 void WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode = 0644,
                      Durability durability = Durability::kPowerLoss);
+// Removes the temp files of WriteFileAtomic calls a crash cut short
+// ("<name>.tmp-XXXXXX") directly in `dir`; returns how many. For start-up,
+// before anything writes there.
+int RemoveAtomicWriteLeftovers(const std::string& dir);
 
 // The whole file; throws berth::Error with the errno (missing() when it
 // does not exist: what that means is the caller's to say).

@@ -2,11 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <thread>
 
 #include "config/layout.h"
+#include "storage/base/clock.h"
 #include "storage/base/error.h"
 #include "storage/base/scope.h"
 #include "storage/fs.h"
@@ -92,6 +94,24 @@ void Container::Stop(const std::string& signal, std::chrono::milliseconds grace,
   if (!WaitExited(kKillWait)) {
     throw DeadlineExceeded(what + " did not exit within " + std::to_string(kKillWait.count()) + " s of SIGKILL");
   }
+}
+
+ExitStatus Container::RecordMonitorLost(pid_t monitor_pid, pid_t init_pid) const {
+  if (auto exit = Exit()) return *exit;  // it wrote one just before it went
+  Signal("KILL", true);
+  // A monitor's orphans re-parent to berthd (the subreaper): reap its init.
+  for (int i = 0; init_pid > 0 && i < 100; ++i) {
+    const pid_t got = ::waitpid(init_pid, nullptr, WNOHANG);
+    if (got == init_pid || (got < 0 && errno == ECHILD)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ExitStatus exit{255, NowNs(), false, "MonitorLost",
+                  "berth-conmon (pid " + std::to_string(monitor_pid) +
+                      "), the container's monitor, died without recording the exit; berth killed the container, "
+                      "and its own exit status is unknown"};
+  WriteExitFile(exit_file(), exit);
+  spdlog::warn("container {}: {}", id_, exit.message);
+  return exit;
 }
 
 void Container::KillAndDelete() const {

@@ -71,6 +71,12 @@ class Container {
                            const std::string& pid_file) const;
   // The runtime forgets it (delete --force); fine when it is gone.
   void Delete() const { runtime_.Delete(id_); }
+  // The monitor died without recording an exit: SIGKILL to whatever of the
+  // container still runs (nobody drains its stdio any more), its init
+  // reaped if it re-parented to us, and an exit recorded in the monitor's
+  // stead (code 255, reason MonitorLost). Returns the exit as recorded
+  // (the monitor's own, if it did write one after all).
+  ExitStatus RecordMonitorLost(pid_t monitor_pid, pid_t init_pid) const;
   // SIGKILL if it runs, a short wait for the monitor to record the exit,
   // delete: for rollbacks and orphans, where nobody awaits an exit code.
   void KillAndDelete() const;

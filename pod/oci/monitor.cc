@@ -17,6 +17,7 @@
 #include "pod/oci/container.h"
 #include "pod/oci/monitor_reaper.h"
 #include "pod/oci/runtime.h"
+#include "pod/oci/runtime_errors.h"
 #include "storage/base/error.h"
 #include "storage/base/metrics.h"
 #include "storage/base/unique_fd.h"
@@ -28,9 +29,6 @@ namespace berth::pod::oci {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// runc create of a big bundle can be slow on a loaded node, but not this slow.
-constexpr auto kCreateTimeout = std::chrono::seconds(240);
 
 std::vector<std::string> ConmonArgs(const MonitorSpec& s) {
   std::vector<std::string> args{s.conmon_path, "--runtime", s.runtime_path, "--id", s.container_id,
@@ -63,7 +61,7 @@ class SyncReader {
   SyncReader(const MonitorSpec& spec, UniqueFd fd) : spec_(spec), fd_(std::move(fd)) {}
 
   Started Wait() {
-    const auto deadline = Clock::now() + kCreateTimeout;
+    const auto deadline = Clock::now() + spec_.create_timeout;
     for (;;) {
       for (size_t nl; (nl = buf_.find('\n')) != std::string::npos;) {
         std::string line = buf_.substr(0, nl);
@@ -96,8 +94,8 @@ class SyncReader {
       monitor_pid_ = it->get<pid_t>();
     }
     if (auto it = msg.find("error"); it != msg.end() && it->is_string()) {
-      throw Internal("create container " + spec_.container_id + " with " + spec_.runtime_path + ": " +
-                     it->get<std::string>());
+      throw RuntimeError("create container " + spec_.container_id + " with " + spec_.runtime_path,
+                         it->get<std::string>());
     }
     if (auto it = msg.find("container_pid"); it != msg.end() && it->is_number_integer()) {
       return Started{it->get<pid_t>(), monitor_pid_};
@@ -116,7 +114,7 @@ class SyncReader {
       spdlog::warn("create container {} timed out and its delete failed: {}", spec_.container_id, e.what());
     }
     throw DeadlineExceeded("create container " + spec_.container_id + ": " + spec_.runtime_path +
-                           " create did not finish within " + std::to_string(kCreateTimeout.count()) + " s");
+                           " create did not finish within " + std::to_string(spec_.create_timeout.count()) + " ms");
   }
 
   const MonitorSpec& spec_;
@@ -167,6 +165,7 @@ Started Container::Create(const nlohmann::json& spec, const CreateOptions& optio
   ms.stdin_open = options.stdin_open;
   ms.tty = options.tty;
   ms.runtime_args = runtime_.args();
+  ms.create_timeout = runtime_.timeout();
   if (runtime_.sandboxed()) {
     ms.start_socket = start_socket();
     ms.wait_by_runtime = true;
@@ -186,7 +185,28 @@ std::optional<ExitStatus> ReadExitFile(const std::string& path) {
       !at->is_number_integer() || (oom != j.end() && !oom->is_boolean())) {
     throw Internal("exit file " + path + " is malformed: " + text);
   }
-  return ExitStatus{code->get<int>(), at->get<int64_t>(), oom != j.end() && oom->get<bool>()};
+  ExitStatus exit;
+  exit.exit_code = code->get<int>();
+  exit.finished_at_ns = at->get<int64_t>();
+  exit.oom_killed = oom != j.end() && oom->get<bool>();
+  if (auto r = j.find("reason"); r != j.end() && r->is_string()) exit.reason = r->get<std::string>();
+  if (auto m = j.find("message"); m != j.end() && m->is_string()) exit.message = m->get<std::string>();
+  return exit;
+}
+
+void WriteExitFile(const std::string& path, const ExitStatus& exit) {
+  nlohmann::json j{{"exit_code", exit.exit_code}, {"finished_at_ns", exit.finished_at_ns}, {"oom_killed", exit.oom_killed}};
+  if (!exit.reason.empty()) j["reason"] = exit.reason;
+  if (!exit.message.empty()) j["message"] = exit.message;
+  storage::WriteFileAtomic(path, j.dump(), 0600, storage::Durability::kProcessCrash);
+}
+
+bool MonitorAlive(pid_t monitor_pid, const std::string& container_id) {
+  if (monitor_pid <= 0) return false;
+  const auto cmdline = storage::ReadFileIfExists("/proc/" + std::to_string(monitor_pid) + "/cmdline");
+  if (!cmdline) return false;
+  const std::string want = std::string("--id\0", 5) + container_id + '\0';
+  return cmdline->find(want) != std::string::npos;
 }
 
 namespace {
@@ -226,7 +246,7 @@ void StartThroughMonitor(const std::string& socket, const std::string& what) {
   const auto answer = AskMonitor(socket, "start", kStartTimeout);
   if (!answer) throw FailedPrecondition(what + ": no monitor awaits its start (started already, or gone)");
   if (*answer == "ok") return;
-  throw Internal(what + ": start failed: " + (answer->rfind("error: ", 0) == 0 ? answer->substr(7) : *answer));
+  throw RuntimeError(what + ": start failed", answer->rfind("error: ", 0) == 0 ? answer->substr(7) : *answer);
 }
 
 bool AbandonThroughMonitor(const std::string& socket) {

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,6 +28,8 @@ struct MonitorSpec {
   std::vector<std::string> runtime_args;  // the runtime's global flags
   std::string start_socket;   // sandbox runtimes: the monitor runs `start` when asked here
   bool wait_by_runtime = false;  // the exit comes from `runtime wait` (the pid is the sandbox's)
+  // Past it the create is killed and undone (DEADLINE_EXCEEDED).
+  std::chrono::milliseconds create_timeout{std::chrono::seconds(120)};
 };
 
 struct Started {
@@ -44,10 +47,19 @@ struct ExitStatus {
   int exit_code = 0;          // 128+N when killed by signal N
   int64_t finished_at_ns = 0; // unix time in nanoseconds
   bool oom_killed = false;
+  // Set when berth, not the monitor, wrote the exit (the monitor died):
+  // the CRI reason and what happened.
+  std::string reason, message;
 };
 
 // The exit file's content, or nullopt while the container has not exited.
 std::optional<ExitStatus> ReadExitFile(const std::string& path);
+// Writes it (atomically) for a monitor that cannot any more.
+void WriteExitFile(const std::string& path, const ExitStatus& exit);
+
+// Whether the berth-conmon of `container_id` still runs as `monitor_pid`
+// (its command line says so: a reused pid or a zombie does not).
+bool MonitorAlive(pid_t monitor_pid, const std::string& container_id);
 
 // Sandbox runtimes: asks the monitor listening on `socket` to start its
 // container (with the stdio it holds). Throws FAILED_PRECONDITION when no

@@ -34,7 +34,9 @@ Runtime Runtime::ForHandler(const config::Config& cfg, const std::string& name) 
   auto it = cfg.runtime.handlers.find(name);
   if (it == cfg.runtime.handlers.end()) throw InvalidArgument("unknown runtime handler \"" + name + "\"");
   std::string root = it->second.root.empty() ? config::Layout(cfg).RuntimeRoot(name) : it->second.root;
-  return Runtime(name, it->second.path, root, it->second.type, it->second.args);
+  Runtime rt(name, it->second.path, root, it->second.type, it->second.args);
+  rt.set_timeout(cfg.runtime.timeout);
+  return rt;
 }
 
 namespace {

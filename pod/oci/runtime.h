@@ -26,6 +26,9 @@ class Runtime {
   const std::string& path() const { return path_; }
   const std::string& root() const { return root_; }
   config::RuntimeType type() const { return type_; }
+  // Longest one runtime call may take (DEADLINE_EXCEEDED past it).
+  std::chrono::milliseconds timeout() const { return timeout_; }
+  void set_timeout(std::chrono::milliseconds t) { timeout_ = t; }
   // Global flags before every subcommand.
   const std::vector<std::string>& args() const { return args_; }
   // The pod's containers run inside the pause's sandbox (config::RuntimeType::kSandbox).

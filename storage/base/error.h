@@ -24,6 +24,7 @@ enum class Code {
   kUnauthenticated,
   kUnimplemented,
   kDataLoss,
+  kResourceExhausted,  // the node is out of something (disk space, quota)
   kInternal,
 };
 
@@ -31,10 +32,14 @@ enum class Code {
 const char* CodeName(Code code);
 std::ostream& operator<<(std::ostream& os, Code code);  // its name, for test failures
 
+// `message` with NUL and other control bytes but newline and tab as \xNN:
+// what() is a C string, which a NUL would cut short.
+std::string EscapeControlBytes(const std::string& message);
+
 class Error : public std::runtime_error {
  public:
   Error(Code code, const std::string& message, int sys_errno = 0)
-      : std::runtime_error(message), code_(code), errno_(sys_errno) {}
+      : std::runtime_error(EscapeControlBytes(message)), code_(code), errno_(sys_errno) {}
   Code code() const { return code_; }
   // The errno of the syscall that failed, 0 when no syscall did.
   int sys_errno() const { return errno_; }
@@ -58,11 +63,14 @@ inline Error PermissionDenied(const std::string& m) { return {Code::kPermissionD
 inline Error Unauthenticated(const std::string& m) { return {Code::kUnauthenticated, m}; }
 inline Error Unimplemented(const std::string& m) { return {Code::kUnimplemented, m}; }
 inline Error DataLoss(const std::string& m) { return {Code::kDataLoss, m}; }
+inline Error ResourceExhausted(const std::string& m) { return {Code::kResourceExhausted, m}; }
 inline Error Internal(const std::string& m) { return {Code::kInternal, m}; }
 
 // A failed syscall: "what: strerror (errno N)", errno kept. `what` names the
 // call and its object, e.g. SysError("mount overlay on " + target). A fault
-// of the node, not of the request: INTERNAL unless a caller knows better.
+// of the node, not of the request: INTERNAL unless a caller knows better,
+// but RESOURCE_EXHAUSTED for a full disk or quota (ENOSPC, EDQUOT), which
+// the caller can act on.
 Error SysError(const std::string& what, int err = errno);
 
 // Runs `f`; an Error it throws gets `context` in front of its message.

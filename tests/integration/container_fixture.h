@@ -91,8 +91,10 @@ class ContainerFixture : public ::testing::Test {
                      {{"type", "host-local"},
                       {"ranges", {{{{"subnet", "10." + std::to_string(octet) + "." + std::to_string(n) + ".0/24"}}}}},
                       {"dataDir", work_ / "ipam"}}}}}}};
+    for (const auto& p : extra_plugins_) conf["plugins"].push_back(p);
     Berthd::Options o;
     o.cni_conflist = conf.dump(2);
+    o.extra_args = extra_args_;
     o.config_yaml = "images:\n  registries:\n    \"" + reg_->host() + "\": {insecure: true}\n" + extra_yaml;
     berthd_ = std::make_unique<Berthd>(std::move(o));
     runtime::v1::PullImageRequest pull;
@@ -273,6 +275,8 @@ class ContainerFixture : public ::testing::Test {
 
   static inline TestRegistry* reg_ = nullptr;
   TempDir work_;
+  json extra_plugins_ = json::array();   // appended to StartBerthd's plugin chain
+  std::vector<std::string> extra_args_;  // berthd flags after the harness's (later flags win)
   std::string bridge_;
   std::unique_ptr<Berthd> berthd_;
   runtime::v1::PodSandboxConfig pod_config_;

@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <memory>
 #include <iostream>
 #include <optional>
 #include <set>
@@ -26,6 +28,7 @@
 #include "tests/integration/image_calls.h"
 #include "tests/support/registry.h"
 #include "tests/support/shell.h"
+#include "tests/support/temp_dir.h"
 
 namespace berth::testing {
 namespace {
@@ -306,6 +309,71 @@ TEST(ImagePullCrash, KilledMidPullLeavesNoPartialImageAndAPullAfterRestartSuccee
     }
   }
   std::cerr << "second pull took " << repull_s << " s\n";
+}
+
+// No download or unpack left half-done, and no record: what a failed pull must leave.
+void ExpectNoPartialPull(const StoreDirs& dirs) {
+  EXPECT_EQ(Join(Entries(dirs.ingest)), "{}") << "partial downloads left in the ingest dir";
+  EXPECT_EQ(Join(Entries(dirs.images)), "{}") << "an image record for a failed pull";
+  for (const auto& name : Entries(dirs.layers)) EXPECT_FALSE(name.starts_with(".tmp-")) << "a half-unpacked layer: " << name;
+}
+
+TEST(ImagePullFaults, TheRegistryGoingAwayMidPullFailsThePullCleanly) {
+  const BigImage img = ReadBigImage();
+  auto reg = std::make_unique<TestRegistry>();
+  RunOrThrow({"/bin/bash", std::string(BERTH_SOURCE_DIR) + "/hack/push-test-images.sh", BigImageDir(), reg->url(),
+              "test/big"});
+  const std::string ref = reg->host() + "/test/big:big";
+  std::future<grpc::Status> pull;
+  Berthd d(Config(reg->host()));
+  const StoreDirs dirs(d.dir().path() / "root");
+  pull = PullAsync(d.endpoint(), ref);
+  const auto started = Clock::now();
+  while (Look(dirs, img).ingest_bytes == 0 && Seconds(started) < 60) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_GT(Look(dirs, img).ingest_bytes, 0) << "the pull never started downloading";
+  reg.reset();  // the registry dies mid-download
+  ASSERT_EQ(pull.wait_for(std::chrono::seconds(120)), std::future_status::ready) << "the pull hangs on a dead registry";
+  const grpc::Status st = pull.get();
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE) << st.error_message();
+  EXPECT_LE(st.error_message().size(), 2200u);
+  EXPECT_FALSE(ImageStatus(d, ref).has_image());
+  ExpectNoPartialPull(dirs);
+  // What the pull did commit is no image's: a restart sweeps it.
+  d.Stop();
+  d.Start();
+  EXPECT_EQ(Join(Entries(dirs.blobs)), "{}");
+  EXPECT_EQ(Join(Entries(dirs.layers)), "{}");
+}
+
+TEST(ImagePullFaults, AFullDiskDuringAPullIsResourceExhaustedAndLeavesTheStoreConsistent) {
+  TempDir tmp;
+  const std::string disk = tmp / "disk";
+  fs::create_directories(disk);
+  ASSERT_EQ(::mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=40m"), 0);
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { ::umount2(dir.c_str(), MNT_DETACH); }
+  } unmount{disk};
+  TestRegistry reg;
+  RunOrThrow({"/bin/bash", std::string(BERTH_SOURCE_DIR) + "/hack/push-test-images.sh", BigImageDir(), reg.url(),
+              "test/big"});
+  reg.PushTestImages("test/busybox");
+  Berthd::Options o = Config(reg.host());
+  o.extra_args = {"--root", disk + "/root"};
+  Berthd d(std::move(o));
+  const StoreDirs dirs(disk + "/root");
+  runtime::v1::PullImageRequest req;
+  req.mutable_image()->set_image(reg.host() + "/test/big:big");  // 96 MiB on a 40 MiB disk
+  runtime::v1::PullImageResponse resp;
+  grpc::Status st = d.images().PullImage(Ctx(300).get(), req, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();
+  ExpectNoPartialPull(dirs);
+  // The store still works: a small image pulls once the big one's pieces are gone.
+  req.mutable_image()->set_image(reg.host() + "/test/busybox:amd64");
+  st = d.images().PullImage(Ctx(300).get(), req, &resp);
+  EXPECT_TRUE(st.ok()) << st.error_message() << "\n" << d.log().substr(0, 5000);
+  d.Stop();
 }
 
 }  // namespace

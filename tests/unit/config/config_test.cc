@@ -41,6 +41,30 @@ TEST(Config, HandlerTypeAndArgs) {
   EXPECT_NE(ErrorOf("runtime:\n  handlers:\n    x: {path: /x, args: --flag}\n").find("list"), std::string::npos);
 }
 
+TEST(Config, RuntimeAndPluginTimeouts) {
+  Config c = Config::Defaults();
+  EXPECT_EQ(c.runtime.timeout, std::chrono::seconds(120));
+  EXPECT_EQ(c.cni.plugin_timeout, std::chrono::seconds(60));
+  ApplyYaml(c, "runtime:\n  timeout: 5\ncni:\n  plugin_timeout: 2\n", "f.yaml");
+  EXPECT_EQ(c.runtime.timeout, std::chrono::seconds(5));
+  EXPECT_EQ(c.cni.plugin_timeout, std::chrono::seconds(2));
+  Config back = Config::Defaults();
+  ApplyYaml(back, ToYaml(c), "dump");
+  EXPECT_EQ(back.runtime.timeout, c.runtime.timeout);
+  EXPECT_EQ(back.cni.plugin_timeout, c.cni.plugin_timeout);
+  EXPECT_NE(ErrorOf("runtime:\n  timeout: 0\n").find("between 1 and 3600"), std::string::npos);
+  EXPECT_NE(ErrorOf("cni:\n  plugin_timeout: 99999\n").find("between 1 and 3600"), std::string::npos);
+  EXPECT_NE(ErrorOf("cni:\n  plugin_timeout: soon\n"), "");
+}
+
+TEST(Config, ControlBytesAndNonUtf8AreRefused) {
+  EXPECT_NE(ErrorOf("root: \"\\r\"\n").find("control character"), std::string::npos);
+  EXPECT_NE(ErrorOf("root: \"a\\0b\"\n").find("control character"), std::string::npos);
+  EXPECT_NE(ErrorOf(std::string("root: a\0N\n", 10)).find("NUL"), std::string::npos);
+  EXPECT_NE(ErrorOf("runtime:\n  handlers:\n    r\xdb: {path: /x}\n").find("UTF-8"), std::string::npos);
+  EXPECT_EQ(ErrorOf("root: /srv/caf\xc3\xa9\n"), "");
+}
+
 TEST(Config, DefaultsAreValidAndHaveTheStandardHandlers) {
   Config c = Config::Defaults();
   EXPECT_NO_THROW(Validate(c));

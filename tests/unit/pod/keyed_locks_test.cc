@@ -1,5 +1,5 @@
 // KeyedLocks: one id's operations are serialised while other ids proceed,
-// and Drop forgets an id without breaking a lock that is still held on it.
+// and an id is forgotten once nobody holds or waits for it.
 #include "pod/keyed_locks.h"
 
 #include <gtest/gtest.h>
@@ -21,7 +21,6 @@ using namespace std::chrono_literals;
 TEST(KeyedLocks, ALockOnOneIdWaitsForItsHolder) {
   KeyedLocks locks;
   auto held = std::make_unique<KeyedLocks::Held>(locks.Lock("pod-a"));
-  EXPECT_TRUE(held->lock.owns_lock());
   std::atomic<bool> got{false};
   std::thread waiter([&] {
     KeyedLocks::Held h = locks.Lock("pod-a");
@@ -38,7 +37,7 @@ TEST(KeyedLocks, DifferentIdsDoNotWaitForEachOther) {
   KeyedLocks locks;
   KeyedLocks::Held a = locks.Lock("pod-a");
   // Would deadlock (and time out) if ids shared a mutex.
-  auto other = std::async(std::launch::async, [&] { return locks.Lock("pod-b").lock.owns_lock(); });
+  auto other = std::async(std::launch::async, [&] { return locks.Lock("pod-b").mutex() != a.mutex(); });
   ASSERT_EQ(other.wait_for(5s), std::future_status::ready);
   EXPECT_TRUE(other.get());
 }
@@ -63,38 +62,40 @@ TEST(KeyedLocks, OneIdsCriticalSectionsNeverOverlap) {
   EXPECT_EQ(total, 2000);
 }
 
-TEST(KeyedLocks, DropWhileHeldKeepsTheHeldMutexAlive) {
+TEST(KeyedLocks, AnIdIsForgottenWhenItsLastHolderLeaves) {
   KeyedLocks locks;
-  auto held = std::make_unique<KeyedLocks::Held>(locks.Lock("ctr"));
-  std::weak_ptr<std::mutex> weak = held->mutex;
-  locks.Drop("ctr");
-  EXPECT_FALSE(weak.expired());  // the holder still shares it
-  // The id is forgotten: a new Lock gets a fresh mutex and does not wait.
-  auto fresh = std::async(std::launch::async, [&] {
-    KeyedLocks::Held h = locks.Lock("ctr");
-    return h.mutex.get();
-  });
-  ASSERT_EQ(fresh.wait_for(5s), std::future_status::ready);
-  EXPECT_NE(fresh.get(), held->mutex.get());
-  held.reset();
-  EXPECT_TRUE(weak.expired());  // unlocked and freed once the last holder let go
+  for (int i = 0; i < 1000; ++i) KeyedLocks::Held h = locks.Lock("unknown-" + std::to_string(i));
+  EXPECT_EQ(locks.size(), 0u) << "ids nobody holds must not stay in the map";
 }
 
-TEST(KeyedLocks, TheSameIdReusesItsMutexUntilDropped) {
+TEST(KeyedLocks, AWaiterKeepsTheEntryAliveUntilItIsServed) {
   KeyedLocks locks;
-  std::mutex* first = nullptr;
+  auto held = std::make_unique<KeyedLocks::Held>(locks.Lock("ctr"));
+  const std::mutex* first = held->mutex();
+  std::promise<const std::mutex*> got;
+  std::thread waiter([&] {
+    KeyedLocks::Held h = locks.Lock("ctr");
+    got.set_value(h.mutex());
+  });
+  std::this_thread::sleep_for(100ms);  // lets the waiter block on the held lock
+  held.reset();  // the waiter must get the same mutex, not a fresh one beside it
+  auto f = got.get_future();
+  ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(f.get(), first);
+  waiter.join();
+  EXPECT_EQ(locks.size(), 0u);
+}
+
+TEST(KeyedLocks, AMovedHeldReleasesOnce) {
+  KeyedLocks locks;
   {
-    KeyedLocks::Held h = locks.Lock("x");
-    first = h.mutex.get();
+    KeyedLocks::Held a = locks.Lock("x");
+    KeyedLocks::Held b(std::move(a));
+    EXPECT_EQ(locks.size(), 1u);
   }
-  {
-    KeyedLocks::Held h = locks.Lock("x");
-    EXPECT_EQ(h.mutex.get(), first);
-  }
-  locks.Drop("x");
-  locks.Drop("never-locked");  // fine
-  KeyedLocks::Held h = locks.Lock("x");
-  EXPECT_TRUE(h.lock.owns_lock());
+  EXPECT_EQ(locks.size(), 0u);
+  KeyedLocks::Held again = locks.Lock("x");  // would deadlock if the move had left it locked
+  EXPECT_EQ(locks.size(), 1u);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "storage/base/error.h"
+#include "tests/support/refusal.h"
 
 namespace berth::pod {
 namespace {
@@ -12,14 +13,7 @@ namespace {
 // The INVALID_ARGUMENT message `f` throws ("" and a failure if none).
 template <class F>
 std::string CheckRefusal(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), Code::kInvalidArgument) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "accepted";
-  return "";
+  return berth::testing::RefusalOf(f);
 }
 
 TEST(CheckHostname, DnsLabelsUpTo64Bytes) {
@@ -92,6 +86,16 @@ TEST(ContainerLogPath, StaysUnderTheLogDirectory) {
             std::string::npos);
   CheckRefusal([&] { ContainerLogPath(dir, ".", "f"); });
   CheckRefusal([&] { ContainerLogPath(dir, "app/", "f"); });
+}
+
+TEST(CheckEnv, ValuesAreUtf8AsTheJsonSpecNeeds) {
+  runtime::v1::ContainerConfig c;
+  auto* kv = c.add_envs();
+  kv->set_key("LANG");
+  kv->set_value("caf\xc3\xa9");
+  EXPECT_NO_THROW(CheckEnv(c, "f"));
+  kv->set_value("caf\xe9");  // Latin-1
+  EXPECT_NE(CheckRefusal([&] { CheckEnv(c, "f"); }).find("\"LANG\" is not valid UTF-8"), std::string::npos);
 }
 
 TEST(CheckEnv, NamesCannotForgeAnotherVariable) {

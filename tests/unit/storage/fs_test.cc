@@ -26,6 +26,20 @@ TEST(FsTest, WriteFileAtomicReplacesTheFileWithItsModeAndLeavesNoTempFile) {
   EXPECT_EQ(DirEntries(dir.path().string()), std::vector<std::string>{"state.json"});
 }
 
+TEST(FsTest, TheTempFilesOfCutShortWritesAreRemovedAndNothingElse) {
+  testing::TempDir dir;
+  dir.Write("record.json", "{}");
+  dir.Write("record.json.tmp-AbC123", "{\"half");
+  dir.Write("x.json.tmp-zzzzzz", "");
+  dir.Write("notes.tmp-short", "");   // not mkostemp's pattern
+  dir.Write(".tmp-abcdef", "");       // a name of its own, not a temp of one
+  EXPECT_EQ(RemoveAtomicWriteLeftovers(dir.path()), 2);
+  std::vector<std::string> left = DirEntries(dir.path());
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{".tmp-abcdef", "notes.tmp-short", "record.json"}));
+  EXPECT_EQ(RemoveAtomicWriteLeftovers(dir / "missing"), 0);
+}
+
 TEST(FsTest, AMissingFileIsAnErrnoNotACode) {
   testing::TempDir dir;
   try {

@@ -4,6 +4,8 @@
 
 #include <sstream>
 
+#include "storage/base/utf8.h"
+
 namespace berth {
 namespace {
 
@@ -15,6 +17,24 @@ TEST(ErrorTest, SysErrorKeepsTheErrnoAndSaysItInTheMessage) {
   EXPECT_STREQ(e.what(), "open /x: No such file or directory (errno 2)");
   EXPECT_FALSE(SysError("mkdir /y", EACCES).missing());
   EXPECT_EQ(NotFound("gone").sys_errno(), 0) << "no syscall, no errno";
+}
+
+TEST(ErrorTest, ANulOrControlByteInAMessageIsEscapedNotACut) {
+  const Error e = InvalidArgument(std::string("id \"a\0b\"\x1b[31m\nnext", 18));
+  EXPECT_EQ(std::string(e.what()), "id \"a\\x00b\"\\x1b[31m\nnext");
+  EXPECT_STREQ(NotFound("plain: ok\ttab").what(), "plain: ok\ttab");
+}
+
+TEST(ErrorTest, AFullDiskIsResourceExhausted) {
+  EXPECT_EQ(SysError("write", ENOSPC).code(), Code::kResourceExhausted);
+  EXPECT_EQ(SysError("write", EDQUOT).code(), Code::kResourceExhausted);
+  EXPECT_EQ(SysError("write", EIO).code(), Code::kInternal);
+}
+
+TEST(Utf8, WellFormedOnly) {
+  for (const std::string ok : {"", "abc", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"}) EXPECT_TRUE(IsUtf8(ok)) << ok;
+  for (const std::string bad : {"\xe9", "\xc3", "\xe2\x82", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff", "a\x80"})
+    EXPECT_FALSE(IsUtf8(bad)) << bad;
 }
 
 TEST(ErrorTest, ContextGoesInFrontAndKeepsCodeAndErrno) {
