@@ -3,6 +3,7 @@
 // bounded and escaped, and leaves nothing behind; requests for ids that do
 // not exist do not grow berthd's memory. Bridge berthbad<N> on 10.185.<N>.0/24.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <fstream>
 #include <functional>
@@ -200,6 +201,12 @@ TEST_F(BadRequestTest, RequestsForUnknownIdsDoNotGrowMemory) {
   round(10000);
   const long after = RssKiB(berthd_->pid());
   std::cout << "berthd RSS: " << before << " KiB before, " << after << " KiB after 10000 requests" << std::endl;
+  EXPECT_EQ(::kill(berthd_->pid(), 0), 0) << "berthd died";
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan's quarantine and shadow memory grow with any traffic: the bound is
+  // the plain build's to check (LeakSanitizer checks this build at exit).
+  GTEST_SKIP() << "RSS is not berth's own under AddressSanitizer";
+#endif
   EXPECT_LE(after - before, 1024) << "RSS grew by " << (after - before) << " KiB";
 }
 
