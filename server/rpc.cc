@@ -39,26 +39,14 @@ void RecordRpc(std::string_view rpc, grpc::StatusCode code, std::chrono::steady_
 }
 
 std::string ClientMessage(std::string_view message) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  size_t i = 0;
-  for (; i < message.size() && out.size() < kMaxMessage; ++i) {
-    const auto c = static_cast<unsigned char>(message[i]);
-    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (i < message.size()) {
-    // Not inside a UTF-8 sequence: back up to the start of the last character.
-    while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xc0) == 0x80) out.pop_back();
-    if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xc0) out.pop_back();
-    out += "... (" + std::to_string(message.size()) + " bytes)";
-  }
-  return out;
+  // berth::Error escapes at construction; other exceptions' texts may not.
+  std::string out = EscapeControlBytes(std::string(message.substr(0, kMaxMessage)));
+  if (out.size() <= kMaxMessage && message.size() <= kMaxMessage) return out;
+  out.resize(kMaxMessage);
+  // Not inside a UTF-8 sequence: back up to the start of the last character.
+  while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xc0) == 0x80) out.pop_back();
+  if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xc0) out.pop_back();
+  return out + "... (" + std::to_string(message.size()) + " bytes)";
 }
 
 grpc::StatusCode ToGrpcCode(Code code) {
