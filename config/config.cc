@@ -224,7 +224,11 @@ void ApplyYaml(Config& cfg, const std::string& yaml_text, const std::string& ori
               } else if (k == "pause") {
                 ApplyStrings(r, v, key, {{"image", &cfg.pause.image}, {"binary", &cfg.pause.binary}});
               } else if (k == "streaming") {
-                ApplyStrings(r, v, key, {{"address", &cfg.streaming.address}});
+                r.ForEach(v, key, {"address", "token_ttl"},
+                          [&](const std::string& f, const YAML::Node& fv, const std::string& fkey) {
+                            if (f == "token_ttl") cfg.streaming.token_ttl = Seconds(r, fv, fkey);
+                            else cfg.streaming.address = r.Str(fv, fkey);
+                          });
               } else if (k == "metrics") {
                 ApplyStrings(r, v, key, {{"address", &cfg.metrics.address}});
               } else {
@@ -335,7 +339,8 @@ std::string ToYaml(const Config& cfg) {
   e << YAML::Key << "binary" << YAML::Value << cfg.pause.binary;
   e << YAML::EndMap;
   e << YAML::Key << "streaming" << YAML::Value << YAML::BeginMap << YAML::Key << "address" << YAML::Value
-    << cfg.streaming.address << YAML::EndMap;
+    << cfg.streaming.address << YAML::Key << "token_ttl" << YAML::Value << cfg.streaming.token_ttl.count()
+    << YAML::EndMap;
   e << YAML::Key << "metrics" << YAML::Value << YAML::BeginMap << YAML::Key << "address" << YAML::Value
     << cfg.metrics.address << YAML::EndMap;
   e << YAML::Key << "security" << YAML::Value << YAML::BeginMap;

@@ -95,6 +95,7 @@ struct Config {
 
   struct {
     std::string address = "127.0.0.1:0";  // host:port of the exec/attach/port-forward server
+    std::chrono::seconds token_ttl{60};       // how long an Exec/Attach/PortForward URL stays valid
   } streaming;
 
   struct {

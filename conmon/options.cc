@@ -50,6 +50,7 @@ Options ParseOptions(int argc, char** argv) {
     else if (flag == "--log-max-line-size") o.log_max_line = static_cast<size_t>(ParseNumber(flag, value, 1));
     else if (flag == "--runtime-arg") o.runtime_args.push_back(value);
     else if (flag == "--start-socket") o.start_socket = value;
+    else if (flag == "--attach-socket") o.attach_socket = value;
     else if (flag == "--sync-fd") o.sync_fd = static_cast<int>(ParseNumber(flag, value, 3));
     else throw std::invalid_argument("unknown flag " + std::string(flag));
   }

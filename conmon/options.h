@@ -4,6 +4,7 @@
 //                --pid-file FILE --exit-file FILE [--log-path FILE]
 //                [--log-max-line-size BYTES] [--stdin] [--tty] [--sync-fd N]
 //                [--runtime-arg ARG]... [--start-socket PATH] [--wait-by-runtime]
+//                [--attach-socket PATH]
 
 #include <cstddef>
 #include <string>
@@ -30,6 +31,8 @@ struct Options {
   // The container's pid is the sandbox's, no child of conmon: its exit comes
   // from `<runtime> wait <id>`.
   bool wait_by_runtime = false;
+  // Where clients attach to the container's stdio (conmon/attach.h); "" = nowhere.
+  std::string attach_socket;
 };
 
 // Throws std::invalid_argument naming the bad or missing flag.

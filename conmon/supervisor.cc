@@ -12,7 +12,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <system_error>
+#include <vector>
 
 #include "conmon/console.h"
 #include "conmon/runtime.h"
@@ -20,6 +22,9 @@
 
 namespace berth::conmon {
 namespace {
+
+// How long attached clients get to take the last output at the end.
+constexpr std::chrono::seconds kAttachFlushLimit{5};
 
 timespec Now() {
   timespec ts{};
@@ -73,6 +78,7 @@ int Supervisor::Run() {
   const std::string exit_dir = slash == std::string::npos ? "." : o_.exit_file.substr(0, slash + 1);
   if (::access(exit_dir.c_str(), W_OK) != 0) ThrowSys("exit file directory " + exit_dir);
   SetupStdio();
+  if (!o_.attach_socket.empty()) OpenAttach();  // before the create is reported: berthd may attach at once
   std::optional<StartSocket> start;
   if (!o_.start_socket.empty()) start.emplace(o_.start_socket);
   if (!CreateContainer()) return 1;
@@ -89,6 +95,7 @@ int Supervisor::Run() {
   DrainPipes();
   const Exit e = exited_[container_];
   WriteExitFile(o_.exit_file, ExitCode(e.status), e.at_ns, oom_.Killed());
+  EndAttach();  // after the exit file: a client at EOF finds the exit recorded
   return 0;
 }
 
@@ -108,8 +115,8 @@ void Supervisor::SetupStdio() {
     stdin_read_.reset(p[0]);
     stdin_write_.reset(p[1]);
   }
-  if (o_.log_path.empty()) return;
-  log_.emplace(o_.log_path, o_.log_max_line);
+  if (o_.log_path.empty() && o_.attach_socket.empty()) return;
+  if (!o_.log_path.empty()) log_.emplace(o_.log_path, o_.log_max_line);
   for (size_t i = 0; i < 2; ++i) {
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) ThrowSys("pipe for container output");
@@ -117,6 +124,17 @@ void Supervisor::SetupStdio() {
     out_write_[i].reset(p[1]);
     if (::fcntl(p[0], F_SETFL, O_NONBLOCK) != 0) ThrowSys("fcntl O_NONBLOCK");
   }
+}
+
+void Supervisor::OpenAttach() {
+  attach_.emplace(o_.attach_socket);
+  if (stdin_write_) attach_->input().TakePipe(std::move(stdin_write_));
+}
+
+void Supervisor::EndAttach() {
+  if (!attach_) return;
+  attach_->Finish(kAttachFlushLimit);
+  attach_.reset();
 }
 
 Fd Supervisor::RuntimeLog() {
@@ -240,6 +258,7 @@ void Supervisor::WaitByRuntime() {
   // No exit status: the sandbox itself went (killed, or its pause ended),
   // and the container's processes with it.
   WriteExitFile(o_.exit_file, code.value_or(128 + SIGKILL), exited_[wait].at_ns, false);
+  EndAttach();
   // The runtime's helpers for this container (runsc's gofer) are conmon's
   // children and end only once the runtime forgets the container: delete it
   // now and reap them, or they would outlive conmon as zombies of berthd's,
@@ -278,6 +297,7 @@ void Supervisor::TakeConsole(Fd master) {
   out_read_[0].reset(::fcntl(master.get(), F_DUPFD_CLOEXEC, 3));
   if (!out_read_[0]) ThrowSys("dup the console");
   console_ = std::move(master);
+  if (attach_) attach_->input().UseConsole(console_.get(), o_.stdin_open);
 }
 
 bool Supervisor::Fail(const std::string& text) {
@@ -303,10 +323,12 @@ void Supervisor::RunToCompletion(const std::vector<std::string>& argv) {
 }
 
 void Supervisor::Pump(const std::function<bool()>& done, int extra_fd, const std::function<void()>& on_extra) {
+  std::vector<pollfd> fds;
   while (!done()) {
-    pollfd fds[4] = {{signals_.get(), POLLIN, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}, {extra_fd, POLLIN, 0}};
+    fds.assign({{signals_.get(), POLLIN, 0}, {-1, POLLIN, 0}, {-1, POLLIN, 0}, {extra_fd, POLLIN, 0}});
     for (size_t i = 0; i < 2; ++i) fds[i + 1].fd = out_read_[i] ? out_read_[i].get() : -1;
-    if (::poll(fds, 4, -1) < 0) {
+    if (attach_) attach_->Watch(fds);  // entries 4 and on
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       ThrowSys("poll");
     }
@@ -314,6 +336,8 @@ void Supervisor::Pump(const std::function<bool()>& done, int extra_fd, const std
     for (size_t i = 0; i < 2; ++i) {
       if (fds[i + 1].revents != 0) ReadPipe(i);
     }
+    // Before on_extra, which may pump (and so Watch) again.
+    if (attach_) attach_->Serve(std::span<const pollfd>(fds).subspan(4));
     if (fds[0].revents != 0) HandleSignals();
     if (fds[3].revents != 0 && on_extra) on_extra();
   }
@@ -344,7 +368,9 @@ bool Supervisor::ReadPipe(size_t i) {
   ssize_t n = ::read(out_read_[i].get(), buf, sizeof buf);
   const Stream stream = i == 0 ? Stream::kStdout : Stream::kStderr;
   if (n > 0) {
-    if (log_) log_->Write(stream, std::string_view(buf, static_cast<size_t>(n)), Now());
+    const std::string_view chunk(buf, static_cast<size_t>(n));
+    if (log_) log_->Write(stream, chunk, Now());
+    if (attach_) attach_->Broadcast(stream, chunk);
     return true;
   }
   // A pty master reads EIO once no one holds the slave: its end of stream.

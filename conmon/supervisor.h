@@ -2,7 +2,8 @@
 // berth-conmon's work for one container: run `runtime create` with the
 // container's stdio (pipes, or with --tty the pty the runtime sends), report
 // the result on the sync pipe, copy the container's output into the CRI log, reap the container (conmon is its
-// subreaper) and record how it ended in the exit file.
+// subreaper) and record how it ended in the exit file. With --attach-socket
+// it also serves clients attached to the container's stdio (conmon/attach.h).
 
 #include <sys/types.h>
 #include <time.h>
@@ -13,6 +14,7 @@
 #include <map>
 #include <optional>
 
+#include "conmon/attach.h"
 #include "conmon/fd.h"
 #include "conmon/log_writer.h"
 #include "conmon/oom.h"
@@ -38,6 +40,10 @@ class Supervisor {
   };
 
   void SetupStdio();
+  // Listens on the attach socket; clients' stdin goes to the stdin pipe.
+  void OpenAttach();
+  // The output has ended: attached clients get what is queued, then EOF.
+  void EndAttach();
   // Where the runtime logs (opened by it as /proc/self/fd/N).
   static Fd RuntimeLog();
   // What the runtime hands the container as stdio: its pipes, or /dev/null.
@@ -73,9 +79,11 @@ class Supervisor {
   Fd signals_;
   Fd null_;
   Fd stdin_read_, stdin_write_;  // only with --stdin: conmon holds the write end open
-  Fd out_read_[2], out_write_[2];  // container stdout, stderr (only with a log); with --tty,
+                                 // (in attach_, with an attach socket)
+  Fd out_read_[2], out_write_[2];  // container stdout, stderr (with a log or an attach socket); with --tty,
                                    // out_read_[0] is a dup of console_ (closed at EIO)
   Fd console_;  // --tty: the pty master, open until conmon exits (closing it would hang up the tty)
+  std::optional<AttachServer> attach_;  // with --attach-socket
   std::optional<LogWriter> log_;
   std::map<pid_t, Exit> exited_;  // reaped children not yet looked at
   pid_t container_ = 0;

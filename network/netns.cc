@@ -2,9 +2,12 @@
 
 #include <fcntl.h>
 #include <linux/nsfs.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -113,6 +116,69 @@ void PinnedNetns::SetSysctl(const std::string& path, const std::string& name, co
       throw SysError("write " + value + " to " + file + " in " + path);
     }
   });
+}
+
+namespace {
+
+UniqueFd SocketIn(const std::string& netns_path, int domain) {
+  UniqueFd sock;
+  auto make = [&] {
+    sock = UniqueFd(::socket(domain, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!sock) throw SysError("socket for port-forward");
+  };
+  if (netns_path.empty()) {
+    make();
+    return sock;
+  }
+  InThread([&] {
+    UniqueFd ns(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns || ::setns(ns.get(), CLONE_NEWNET) != 0) throw SysError("setns into " + netns_path);
+    make();
+  });
+  return sock;
+}
+
+// A non-blocking connect finished within `timeout`; 0 or the errno.
+int ConnectWithin(int fd, const sockaddr* addr, socklen_t len, std::chrono::milliseconds timeout) {
+  if (::connect(fd, addr, len) == 0) return 0;
+  if (errno != EINPROGRESS) return errno;
+  pollfd p{fd, POLLOUT, 0};
+  int n;
+  do n = ::poll(&p, 1, static_cast<int>(timeout.count()));
+  while (n < 0 && errno == EINTR);
+  if (n == 0) return ETIMEDOUT;
+  int err = 0;
+  socklen_t err_len = sizeof err;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len) != 0) return errno;
+  return err;
+}
+
+}  // namespace
+
+UniqueFd PinnedNetns::ConnectLocalPort(const std::string& path, uint16_t port, std::chrono::milliseconds timeout) {
+  sockaddr_in v4{};
+  v4.sin_family = AF_INET;
+  v4.sin_port = htons(port);
+  v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  UniqueFd sock = SocketIn(path, AF_INET);
+  int err = ConnectWithin(sock.get(), reinterpret_cast<const sockaddr*>(&v4), sizeof v4, timeout);
+  if (err == ECONNREFUSED) {  // perhaps it listens on ::1 only
+    sockaddr_in6 v6{};
+    v6.sin6_family = AF_INET6;
+    v6.sin6_port = htons(port);
+    v6.sin6_addr = in6addr_loopback;
+    UniqueFd sock6 = SocketIn(path, AF_INET6);
+    if (ConnectWithin(sock6.get(), reinterpret_cast<const sockaddr*>(&v6), sizeof v6, timeout) == 0) {
+      ::fcntl(sock6.get(), F_SETFL, ::fcntl(sock6.get(), F_GETFL) & ~O_NONBLOCK);
+      return sock6;
+    }
+  }
+  if (err == 0) ::fcntl(sock.get(), F_SETFL, ::fcntl(sock.get(), F_GETFL) & ~O_NONBLOCK);  // copied with blocking I/O
+  if (err != 0) {
+    throw SysError("connect to localhost:" + std::to_string(port) + " in " + (path.empty() ? "the host's netns" : path),
+                   err);
+  }
+  return sock;
 }
 
 void PinnedNetns::Remove(const std::string& path) {

@@ -3,7 +3,11 @@
 // (<dir>/<name>), so it outlives every process in it and can be handed to
 // CNI and to the OCI runtime by path.
 
+#include <chrono>
+#include <cstdint>
 #include <string>
+
+#include "storage/base/unique_fd.h"
 
 namespace berth::network {
 
@@ -36,6 +40,13 @@ class PinnedNetns {
   // Writes `value` to the sysctl `name` (dotted, e.g. net.ipv4.ip_forward) of
   // the netns pinned at `path`. Throws berth::Error.
   static void SetSysctl(const std::string& path, const std::string& name, const std::string& value);
+
+  // A TCP connection to `port` on localhost (127.0.0.1, else ::1) inside the
+  // netns at `path` ("" : berthd's own, for host-network pods), as
+  // port-forward needs. A socket belongs to the netns it was made in, so
+  // only its creation runs in the namespace. Throws berth::Error with the
+  // connect's errno (ECONNREFUSED: nothing listens), INTERNAL for setns.
+  static UniqueFd ConnectLocalPort(const std::string& path, uint16_t port, std::chrono::milliseconds timeout);
 
  private:
   explicit PinnedNetns(std::string path) : path_(std::move(path)) {}

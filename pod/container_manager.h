@@ -58,6 +58,19 @@ class ContainerManager {
   void ReopenLog(const std::string& id);
   runtime::v1::ExecSyncResponse ExecSync(const runtime::v1::ExecSyncRequest& req);
 
+  // Streaming (container_streams.cc). Exec's checks: a command, a stream
+  // asked for, no stderr with a tty, a running container. Returns its full id.
+  std::string CheckExec(const runtime::v1::ExecRequest& req);
+  // Starts `cmd` in the running container `id` as its own process runs.
+  oci::ExecProcess StartExec(const std::string& id, const std::vector<std::string>& cmd, bool tty, bool stdin);
+  struct AttachTarget {
+    std::string id;
+    std::string socket;  // the monitor's attach socket
+    bool tty = false, stdin_once = false;
+  };
+  // Attach's checks (as Exec's, and stdin and tty as the container was created).
+  AttachTarget CheckAttach(const runtime::v1::AttachRequest& req);
+
   // The id of a container using the image (RemoveImage must not delete it).
   std::optional<std::string> ImageInUse(const std::string& image_id);
 
@@ -105,6 +118,8 @@ class ContainerManager {
 
   // The record with the monitor's exit file folded in.
   Container Effective(Container c) const;
+  // The record of a running container; FAILED_PRECONDITION naming `rpc` otherwise.
+  Container RunningRecord(const std::string& id_or_prefix, const char* rpc);
   // Saves `c` if its exit is newly known.
   Container Refresh(const std::string& id);
   // Signals and waits; the caller holds the container's lock.

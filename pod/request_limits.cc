@@ -93,6 +93,15 @@ void CheckContainerSizes(const runtime::v1::ContainerConfig& c, const std::strin
   CheckCount(c.envs_size(), field + ".envs");
 }
 
+void CheckCommand(const google::protobuf::RepeatedPtrField<std::string>& cmd, const std::string& field) {
+  CheckCount(cmd.size(), field);
+  size_t total = 0;
+  for (const auto& a : cmd) AddArg(a, field, &total);
+  if (total > RequestLimits::kArgsTotal)
+    throw InvalidArgument(field + " holds " + std::to_string(total) + " bytes (at most " +
+                          std::to_string(RequestLimits::kArgsTotal) + ")");
+}
+
 void CheckPortMappings(const runtime::v1::PodSandboxConfig& c, const std::string& field) {
   for (int i = 0; i < c.port_mappings_size(); ++i) {
     const auto& p = c.port_mappings(i);

@@ -30,6 +30,10 @@ void CheckSandboxSizes(const runtime::v1::PodSandboxConfig& c, const std::string
 // metadata.name, labels, annotations, command/args/env, mounts, devices.
 void CheckContainerSizes(const runtime::v1::ContainerConfig& c, const std::string& field);
 
+// A command to exec (Exec, ExecSync): each argument and the whole within
+// the kernel's execve limits, at most kListEntries arguments.
+void CheckCommand(const google::protobuf::RepeatedPtrField<std::string>& cmd, const std::string& field);
+
 // Container and host ports within 0-65535 (host_port 0: not published;
 // container_port 1-65535 when published), a known protocol, host_ip an IP.
 void CheckPortMappings(const runtime::v1::PodSandboxConfig& c, const std::string& field);

@@ -66,6 +66,14 @@ class SandboxManager {
   // INVALID_ARGUMENT naming `field` and the ids it matches.
   std::optional<Sandbox> Find(const std::string& id_or_prefix, const std::string& field);
 
+  // PortForward's checks (sandbox_streams.cc): ports within 1-65535, the pod ready.
+  struct PortForwardTarget {
+    std::string id;
+    std::string netns_path;       // empty: host network
+    std::vector<uint16_t> ports;  // those asked for; empty: any
+  };
+  PortForwardTarget CheckPortForward(const runtime::v1::PortForwardRequest& req);
+
   // What the node's seccomp, AppArmor and SELinux can do (detected at start).
   const NodeSecurity& security() const { return security_; }
 

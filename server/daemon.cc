@@ -19,6 +19,7 @@
 #include "pod/pods.h"
 #include "server/image_service.h"
 #include "server/metrics_http.h"
+#include "server/streaming/server.h"
 #include "server/runtime_service.h"
 #include "storage/file_lock.h"
 
@@ -147,7 +148,15 @@ int Serve(const config::Config& cfg) {
     spdlog::critical("cannot start: {}", e.what());
     return 1;
   }
-  RuntimeService runtime(cfg, pods, cni);
+  std::optional<streaming::StreamingServer> streaming_server;
+  try {
+    streaming_server.emplace(cfg, pods);
+    spdlog::info("streaming (exec, attach, port-forward) on http://{}", streaming_server->address());
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot serve streaming: {}", e.what());
+    return 1;
+  }
+  RuntimeService runtime(cfg, pods, cni, *streaming_server);
   ImageService image_service(*images, pods.containers);
   std::optional<MetricsServer> metrics_server;
   if (!cfg.metrics.address.empty()) {
@@ -174,6 +183,7 @@ int Serve(const config::Config& cfg) {
   server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
   server->Wait();
   metrics_server.reset();
+  streaming_server.reset();  // open sessions end; their exec'd processes are killed
   UnregisterPodMetrics();
   pods.Shutdown();
   ::unlink(socket_path.c_str());

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
@@ -11,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "server/listen_address.h"
 #include "storage/base/error.h"
 #include "storage/base/metrics.h"
 #include "storage/fs.h"
@@ -26,31 +26,8 @@ namespace {
 constexpr int kIoTimeoutSeconds = 5;
 
 tcp::endpoint ParseAddress(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos || colon + 1 == address.size()) {
-    throw InvalidArgument("metrics.address " + Quoted(address) + " is not host:port");
-  }
-  std::string host = address.substr(0, colon);
-  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (host.empty() || host == "localhost") host = "127.0.0.1";
-  boost::system::error_code ec;
-  const auto ip = asio::ip::make_address(host, ec);
-  if (ec) throw InvalidArgument("metrics.address " + Quoted(address) + ": " + Quoted(host) + " is not an IP address");
-  unsigned long port = 0;
-  try {
-    size_t used = 0;
-    port = std::stoul(address.substr(colon + 1), &used);
-    if (used != address.size() - colon - 1 || port > 65535) throw std::out_of_range("port");
-  } catch (const std::exception&) {
-    throw InvalidArgument("metrics.address " + Quoted(address) + ": the port is not a number from 0 to 65535");
-  }
-  return {ip, static_cast<unsigned short>(port)};
-}
-
-void SetTimeouts(int fd) {
-  timeval tv{kIoTimeoutSeconds, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  const ListenAddress a = ParseListenAddress(address, "metrics.address");
+  return {asio::ip::make_address(a.ip), a.port};
 }
 
 http::response<http::string_body> Answer(const http::request<http::string_body>& req) {
@@ -78,7 +55,7 @@ http::response<http::string_body> Answer(const http::request<http::string_body>&
 
 // One connection, one request: scrapers open a connection per scrape.
 void Serve(tcp::socket& socket) {
-  SetTimeouts(socket.native_handle());
+  SetSocketTimeouts(socket.native_handle(), kIoTimeoutSeconds);
   beast::flat_buffer buffer;
   http::request<http::string_body> req;
   beast::error_code ec;
@@ -131,8 +108,7 @@ MetricsServer::~MetricsServer() {
 
 std::string MetricsServer::address() const {
   const auto ep = impl_->acceptor.local_endpoint();
-  const std::string host = ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
-  return host + ":" + std::to_string(ep.port());
+  return JoinHostPort(ep.address().to_string(), ep.port());
 }
 
 void RegisterPodMetrics(pod::Pods& pods) {

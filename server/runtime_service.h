@@ -9,12 +9,13 @@
 #include "cri/cri_grpc.h"
 #include "network/cni.h"
 #include "pod/pods.h"
+#include "server/streaming/server.h"
 #include "server/unimplemented.h"
 
 // Container RPCs, each in its own file (container_create.cc, exec_sync.cc, ...).
 #define BERTH_RUNTIME_CONTAINER_RPCS(X)                                                                     \
   X(CreateContainer) X(StartContainer) X(StopContainer) X(RemoveContainer) X(ListContainers) X(ContainerStatus) \
-  X(UpdateContainerResources) X(ReopenContainerLog) X(ExecSync)
+  X(UpdateContainerResources) X(ReopenContainerLog) X(ExecSync) X(Exec) X(Attach) X(PortForward)
 
 // Stats and metrics (container_stats.cc, sandbox_stats.cc, metrics_list.cc).
 #define BERTH_RUNTIME_STATS_RPCS(X)                                                    \
@@ -25,8 +26,9 @@ namespace berth::server {
 
 class RuntimeService final : public runtime::v1::RuntimeService::Service {
  public:
-  RuntimeService(const config::Config& cfg, pod::Pods& pods, network::Cni& cni)
-      : cfg_(cfg), pods_(pods), cni_(cni) {}
+  RuntimeService(const config::Config& cfg, pod::Pods& pods, network::Cni& cni,
+                 streaming::StreamingServer& streaming)
+      : cfg_(cfg), pods_(pods), cni_(cni), streaming_(streaming) {}
 
   grpc::Status Version(grpc::ServerContext* ctx, const runtime::v1::VersionRequest* req,
                        runtime::v1::VersionResponse* resp) override;
@@ -62,6 +64,7 @@ class RuntimeService final : public runtime::v1::RuntimeService::Service {
   const config::Config& cfg_;
   pod::Pods& pods_;
   network::Cni& cni_;  // Status reads its cached discovery of the default network
+  streaming::StreamingServer& streaming_;  // Exec, Attach and PortForward hand out its URLs
   mutable std::mutex mu_;
   std::string pod_cidr_;
 };

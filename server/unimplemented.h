@@ -15,7 +15,7 @@ grpc::Status Unimplemented(std::string_view rpc);
 
 // Unary RPCs named Foo(FooRequest) returns (FooResponse).
 #define BERTH_RUNTIME_UNARY_UNIMPLEMENTED(X)                                                                     \
-  X(Exec) X(Attach) X(PortForward) X(CheckpointContainer) X(UpdatePodSandboxResources)
+  X(CheckpointContainer) X(UpdatePodSandboxResources)
 
 // Server-streaming RPCs named Foo(FooRequest) returns (stream FooResponse).
 #define BERTH_RUNTIME_STREAM_UNIMPLEMENTED(X) \

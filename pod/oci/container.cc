@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "config/layout.h"
@@ -55,15 +56,35 @@ bool Container::Signal(const std::string& signal, bool all) const {
   return runtime_.Kill(id_, signal, all);
 }
 
+nlohmann::json Container::ExecProcessSpec(const std::vector<std::string>& cmd, bool tty) const {
+  nlohmann::json process = nlohmann::json::parse(storage::ReadFile(bundle() + "/config.json")).at("process");
+  process["args"] = cmd;
+  process["terminal"] = tty;
+  process.erase("consoleSize");
+  if (tty) {
+    // A new pty is 0x0 until the client's first resize, which may come after
+    // the command started: programs that ask (stty size) would fail.
+    process["consoleSize"] = {{"height", 24}, {"width", 80}};
+    // Programs on a terminal want to know its kind; the container's own TERM wins.
+    auto& env = process["env"];
+    const bool has_term = std::any_of(env.begin(), env.end(), [](const nlohmann::json& e) {
+      return e.is_string() && e.get<std::string>().starts_with("TERM=");
+    });
+    if (!has_term) env.push_back("TERM=xterm");
+  }
+  return process;
+}
+
+ExecProcess Container::StartExec(const std::vector<std::string>& cmd, bool tty, bool stdin) const {
+  return ExecProcess::Start(runtime_, id_, {.process = ExecProcessSpec(cmd, tty), .stdin = stdin, .work_dir = run_dir_});
+}
+
 Runtime::ExecResult Container::Exec(const std::vector<std::string>& cmd, std::chrono::milliseconds timeout,
                                     const std::string& pid_file) const {
   if (!runtime_.sandboxed()) return runtime_.Exec(id_, cmd, timeout, pid_file);  // runc takes the spec's process
   // runsc exec runs as root with its own defaults unless given a process:
   // the container's, with the command in place of its args.
-  nlohmann::json process = nlohmann::json::parse(storage::ReadFile(bundle() + "/config.json")).at("process");
-  process["args"] = cmd;
-  process["terminal"] = false;
-  process.erase("consoleSize");
+  const nlohmann::json process = ExecProcessSpec(cmd, false);
   const std::string file = pid_file + ".process.json";
   storage::WriteFileAtomic(file, process.dump(), 0600, storage::Durability::kProcessCrash);
   ScopeExit remove([&file] { ::unlink(file.c_str()); });

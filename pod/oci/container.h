@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 
+#include "pod/oci/exec_process.h"
 #include "pod/oci/monitor.h"
 #include "pod/oci/runtime.h"
 #include "storage/base/scope.h"
@@ -69,6 +70,9 @@ class Container {
   // see Runtime::Exec.
   Runtime::ExecResult Exec(const std::vector<std::string>& cmd, std::chrono::milliseconds timeout,
                            const std::string& pid_file) const;
+  // Starts `cmd` in it, as Exec does, with its stdio open to the caller
+  // (a pty with `tty`, TERM set unless the container sets it).
+  ExecProcess StartExec(const std::vector<std::string>& cmd, bool tty, bool stdin) const;
   // The runtime forgets it (delete --force); fine when it is gone.
   void Delete() const { runtime_.Delete(id_); }
   // The monitor died without recording an exit: SIGKILL to whatever of the
@@ -86,6 +90,8 @@ class Container {
   nlohmann::json Info() const;
 
  private:
+  // The container's own process with `cmd` as its args.
+  nlohmann::json ExecProcessSpec(const std::vector<std::string>& cmd, bool tty) const;
   std::string bundle() const;
 
   Runtime runtime_;

@@ -41,8 +41,13 @@ std::vector<std::string> ConmonArgs(const MonitorSpec& s) {
   for (const auto& a : s.runtime_args) args.insert(args.end(), {"--runtime-arg", a});
   if (!s.start_socket.empty()) args.insert(args.end(), {"--start-socket", s.start_socket});
   if (s.wait_by_runtime) args.push_back("--wait-by-runtime");
+  if (!s.attach_socket.empty()) args.insert(args.end(), {"--attach-socket", s.attach_socket});
   return args;
 }
+
+// Whether its monitor serves attach: when it has stdio to attach to (an
+// app container has a log, stdin or a tty; the pause has none of them).
+bool Attachable(const CreateOptions& o) { return !o.log_path.empty() || o.stdin_open || o.tty; }
 
 // conmon gets the sync pipe as fd 3 and /dev/null as stdio; its own
 // session, so no terminal signal reaches it; berthd's environment.
@@ -125,6 +130,8 @@ class SyncReader {
 
 }  // namespace
 
+std::string AttachSocketPath(const std::string& run_dir) { return run_dir + "/attach.sock"; }
+
 Started CreateUnderMonitor(const MonitorSpec& spec) {
   if (::access(spec.conmon_path.c_str(), X_OK) != 0) {
     throw FailedPrecondition("berth-conmon " + spec.conmon_path + " is not executable: " + std::strerror(errno));
@@ -166,6 +173,7 @@ Started Container::Create(const nlohmann::json& spec, const CreateOptions& optio
   ms.tty = options.tty;
   ms.runtime_args = runtime_.args();
   ms.create_timeout = runtime_.timeout();
+  if (Attachable(options)) ms.attach_socket = AttachSocketPath(run_dir_);
   if (runtime_.sandboxed()) {
     ms.start_socket = start_socket();
     ms.wait_by_runtime = true;

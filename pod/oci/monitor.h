@@ -28,6 +28,7 @@ struct MonitorSpec {
   std::vector<std::string> runtime_args;  // the runtime's global flags
   std::string start_socket;   // sandbox runtimes: the monitor runs `start` when asked here
   bool wait_by_runtime = false;  // the exit comes from `runtime wait` (the pid is the sandbox's)
+  std::string attach_socket;  // where clients attach to its stdio (pod/oci/attach.h); empty: none
   // Past it the create is killed and undone (DEADLINE_EXCEEDED).
   std::chrono::milliseconds create_timeout{std::chrono::seconds(120)};
 };
@@ -36,6 +37,9 @@ struct Started {
   pid_t container_pid = 0;
   pid_t monitor_pid = 0;
 };
+
+// Where the monitor of the container in `run_dir` serves attach clients.
+std::string AttachSocketPath(const std::string& run_dir);
 
 // Spawns berth-conmon in a session of its own, detached (berthd does not
 // wait for it; the monitor reaper does, pod/oci/monitor_reaper.h), which

@@ -43,6 +43,8 @@ namespace {
 const std::vector<std::string> kEnv{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
 }  // namespace
 
+const std::vector<std::string>& Runtime::Env() { return kEnv; }
+
 std::vector<std::string> Runtime::Argv(const std::vector<std::string>& args) const {
   std::vector<std::string> argv{path_};
   if (!root_.empty()) argv.insert(argv.end(), {"--root", root_});  // empty: the runtime's default

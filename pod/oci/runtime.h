@@ -62,6 +62,11 @@ class Runtime {
   // it; past `timeout` (0: none) the process is killed and timed_out set.
   // Throws when the runtime cannot run it at all (e.g. no such container).
   // With `process_file` (an OCI process JSON) the command is the file's, not `cmd`.
+  // The full command line for `args`: the binary, global flags, then args.
+  std::vector<std::string> Argv(const std::vector<std::string>& args) const;
+  // The environment the runtime runs with.
+  static const std::vector<std::string>& Env();
+
   ExecResult Exec(const std::string& id, const std::vector<std::string>& cmd, std::chrono::milliseconds timeout,
                   const std::string& pid_file, const std::string& process_file = "") const;
 
@@ -74,8 +79,6 @@ class Runtime {
   // DEADLINE_EXCEEDED on timeout.
   Output Run(const std::vector<std::string>& args, std::string_view input = {}) const;
   std::string Describe(const std::vector<std::string>& args, const Output& o) const;
-
-  std::vector<std::string> Argv(const std::vector<std::string>& args) const;
 
   std::string handler_, path_, root_;
   config::RuntimeType type_;

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -226,6 +227,7 @@ Child Spawn(const SpawnOptions& opts) {
 
 ProcessResult Child::Wait(std::chrono::milliseconds timeout, const std::function<void()>& on_deadline) {
   ProcessResult r;
+  if (pid_ <= 0) return r;  // moved from, waited or detached: waitpid(-1) would take anyone's child
   auto finish = [&] {
     // Whatever it wrote is in the pipes; a grandchild holding them open must not stall us.
     Drain(out_, r.out);
@@ -274,9 +276,46 @@ pid_t Child::Detach() {
   return std::exchange(pid_, -1);
 }
 
+namespace {
+int open_windows = 0;  // AdoptionWindows alive; guarded by children_mu
+}  // namespace
+
+AdoptionWindow::AdoptionWindow() {
+  std::lock_guard lock(children_mu);
+  ++open_windows;
+}
+
+AdoptionWindow::~AdoptionWindow() {
+  std::lock_guard lock(children_mu);
+  --open_windows;
+}
+
+void Adopt(pid_t pid) {
+  std::lock_guard lock(children_mu);
+  children.insert(pid);
+}
+
+ProcessResult WaitAdopted(pid_t pid) {
+  ProcessResult r;
+  int status = 0;
+  pid_t got;
+  do got = ::waitpid(pid, &status, 0);
+  while (got < 0 && errno == EINTR);
+  if (got == pid) {
+    SetStatus(r, status);
+  } else if (UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))); pidfd) {
+    pollfd p{pidfd.get(), POLLIN, 0};
+    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+    }
+  }
+  Forget(pid);
+  return r;
+}
+
 int ReapOrphans(const std::function<bool(pid_t)>& owned_elsewhere) {
   int reaped = 0;
   std::lock_guard lock(children_mu);
+  if (open_windows > 0) return 0;
   for (int i = 0; i < 256; ++i) {
     siginfo_t info{};
     if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) break;

@@ -80,6 +80,25 @@ Child Spawn(const SpawnOptions& opts);
 // Child nor `owned_elsewhere` claims; returns how many.
 int ReapOrphans(const std::function<bool(pid_t)>& owned_elsewhere);
 
+// A process that re-parents to berthd (the subreaper) when the child that
+// started it exits, e.g. what `runc exec --detach` leaves running, and that
+// berthd then waits for itself. Hold an AdoptionWindow from before that
+// child starts until Adopt() has claimed the process: while any window is
+// open, ReapOrphans reaps nothing, so the exit status cannot be taken first.
+class AdoptionWindow {
+ public:
+  AdoptionWindow();
+  ~AdoptionWindow();
+  AdoptionWindow(const AdoptionWindow&) = delete;
+  AdoptionWindow& operator=(const AdoptionWindow&) = delete;
+};
+// Claims `pid` for WaitAdopted (ReapOrphans leaves it alone).
+void Adopt(pid_t pid);
+// Blocks until the adopted `pid` exits and reaps it. A pid that is not
+// berthd's child (no subreaper) is watched through a pidfd; its status is
+// then unknown (exited false, no signal).
+ProcessResult WaitAdopted(pid_t pid);
+
 // Spawn (`path` with argv `args`) with captured output, then Wait.
 ProcessResult RunProcess(const std::string& path, const std::vector<std::string>& args,
                          const std::vector<std::string>& env, std::string_view input,

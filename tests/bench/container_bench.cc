@@ -17,12 +17,6 @@ using runtime::v1::RuntimeService;
 
 constexpr auto kExecTimeoutSeconds = 10;
 
-struct ReadyPod {
-  std::string id;
-  std::string log_dir;
-  runtime::v1::PodSandboxConfig config;
-};
-
 // Runs pod <prefix>-<n> as kubelet would (log directory first); false on failure.
 bool RunPod(RuntimeService::Stub& stub, const RunpOptions& opt, int n, ReadyPod* pod) {
   const std::string uid = NewUid();
@@ -46,7 +40,7 @@ bool RunPod(RuntimeService::Stub& stub, const RunpOptions& opt, int n, ReadyPod*
 // The CreateContainer request kubelet sends for a plain container running
 // `sleep 3600` (its own PID namespace, logs under the pod's log directory).
 runtime::v1::CreateContainerRequest ContainerRequest(const ReadyPod& pod, const std::string& image,
-                                                     const std::string& name) {
+                                                     const std::string& name, const std::vector<std::string>& cmd) {
   runtime::v1::CreateContainerRequest req;
   req.set_pod_sandbox_id(pod.id);
   *req.mutable_sandbox_config() = pod.config;
@@ -54,8 +48,7 @@ runtime::v1::CreateContainerRequest ContainerRequest(const ReadyPod& pod, const 
   c->mutable_metadata()->set_name(name);
   c->mutable_metadata()->set_attempt(0);
   c->mutable_image()->set_image(image);
-  c->add_command("sleep");
-  c->add_args("3600");
+  for (const auto& a : cmd) c->add_command(a);
   c->set_log_path(name + "/0.log");
   (*c->mutable_labels())["io.kubernetes.container.name"] = name;
   (*c->mutable_labels())["io.kubernetes.pod.name"] = pod.config.metadata().name();
@@ -67,8 +60,9 @@ runtime::v1::CreateContainerRequest ContainerRequest(const ReadyPod& pod, const 
 
 // CreateContainer then StartContainer; *ms covers both. Sets *id once created.
 bool CreateAndStart(RuntimeService::Stub& stub, const ReadyPod& pod, const std::string& image,
-                    const std::string& name, std::string* id, double* ms) {
-  const auto creq = ContainerRequest(pod, image, name);
+                    const std::string& name, std::string* id, double* ms,
+                    const std::vector<std::string>& cmd = {"sleep", "3600"}) {
+  const auto creq = ContainerRequest(pod, image, name, cmd);
   runtime::v1::CreateContainerResponse cresp;
   grpc::ClientContext cctx;
   SetDeadline(cctx);
@@ -107,7 +101,8 @@ bool StopAndRemoveContainer(RuntimeService::Stub& stub, const std::string& id, d
   return true;
 }
 
-// Stops and removes the pods (and with them anything left in them) and their log dirs.
+}  // namespace
+
 bool RemovePods(RuntimeService::Stub& stub, const std::vector<ReadyPod>& pods) {
   bool ok = true;
   for (const ReadyPod& pod : pods) {
@@ -125,16 +120,13 @@ void PrintStats(const char* what, const std::vector<double>& ms, const std::stri
               Percentile(sorted, 99), Mean(sorted), extra.c_str(), Join(ms).c_str());
 }
 
-// One pod and one running sleep container in it, for Exec and Idle.
-bool PodWithSleeper(RuntimeService::Stub& stub, const ContainerOptions& opt, std::vector<ReadyPod>* pods,
-                    std::string* ctr) {
+bool PodWithContainer(RuntimeService::Stub& stub, const ContainerOptions& opt, std::vector<ReadyPod>* pods,
+                      std::string* ctr, const std::vector<std::string>& cmd) {
   pods->emplace_back();
   double ms = 0;
   return RunPod(stub, opt.pod, 0, &pods->back()) &&
-         CreateAndStart(stub, pods->back(), opt.image, opt.pod.name_prefix + "-sleep", ctr, &ms);
+         CreateAndStart(stub, pods->back(), opt.image, opt.pod.name_prefix + "-sleep", ctr, &ms, cmd);
 }
-
-}  // namespace
 
 int Ctr(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt) {
   auto stub = RuntimeService::NewStub(channel);
@@ -226,7 +218,7 @@ int Exec(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt) {
   if (!Connected(*stub)) return 1;
   std::vector<ReadyPod> pods;
   std::string ctr;
-  bool ok = PodWithSleeper(*stub, opt, &pods, &ctr);
+  bool ok = PodWithContainer(*stub, opt, &pods, &ctr);
   std::vector<double> exec_ms;
   for (int i = 0; ok && i < opt.per_pod; ++i) {
     runtime::v1::ExecSyncRequest req;
@@ -257,7 +249,7 @@ int Idle(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt) {
   if (!Connected(*stub)) return 1;
   std::vector<ReadyPod> pods;
   std::string ctr;
-  if (!PodWithSleeper(*stub, opt, &pods, &ctr)) {
+  if (!PodWithContainer(*stub, opt, &pods, &ctr)) {
     RemovePods(*stub, pods);
     return 1;
   }

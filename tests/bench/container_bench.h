@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tests/bench/pod_bench.h"
 
@@ -16,6 +17,21 @@ struct ContainerOptions {
   int pods = 1;       // ready pods to make (untimed)
   int per_pod = 1;    // Ctr: containers per pod; Exec: ExecSync calls
 };
+
+// A pod berth-cri-bench made, for removal.
+struct ReadyPod {
+  std::string id;
+  std::string log_dir;
+  runtime::v1::PodSandboxConfig config;
+};
+// One pod and one running container of `cmd` in it (untimed); false on failure.
+bool PodWithContainer(runtime::v1::RuntimeService::Stub& stub, const ContainerOptions& opt,
+                      std::vector<ReadyPod>* pods, std::string* ctr,
+                      const std::vector<std::string>& cmd = {"sleep", "3600"});
+// Stops and removes the pods (and with them anything left in them) and their log dirs.
+bool RemovePods(runtime::v1::RuntimeService::Stub& stub, const std::vector<ReadyPod>& pods);
+// "<what> n=N p50_ms=.. p99_ms=.. mean_ms=..<extra> ms=a,b,..."
+void PrintStats(const char* what, const std::vector<double>& ms, const std::string& extra);
 
 // Runs opt.pods pods (untimed), then opt.per_pod `sleep` containers in each,
 // one after the other, timing CreateContainer+StartContainer together; then

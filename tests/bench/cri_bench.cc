@@ -13,6 +13,9 @@
 //   berth-cri-bench exec SOCKET COUNT LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE
 //   berth-cri-bench idle SOCKET LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE
 //                                         -> see container_bench.h
+//   berth-cri-bench stream-exec SOCKET COUNT LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE
+//   berth-cri-bench port-forward SOCKET COUNT MIB LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE
+//                                         -> see stream_bench.h
 // SOCKET is a path or a unix:// URL. Exit status: 0 on success, 1 when the
 // RPC fails (its gRPC code and message on stderr), 2 on bad usage.
 #include <grpcpp/grpcpp.h>
@@ -28,6 +31,7 @@
 #include "cri/cri_grpc.h"
 #include "tests/bench/container_bench.h"
 #include "tests/bench/pod_bench.h"
+#include "tests/bench/stream_bench.h"
 
 namespace {
 
@@ -44,7 +48,9 @@ int Usage() {
                "       berth-cri-bench ctr SOCKET PODS PER_POD LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n"
                "       berth-cri-bench exec SOCKET COUNT LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n"
                "       berth-cri-bench idle SOCKET LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n"
-               "       berth-cri-bench stats SOCKET PODS PER_POD SAMPLES LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n");
+               "       berth-cri-bench stats SOCKET PODS PER_POD SAMPLES LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n"
+               "       berth-cri-bench stream-exec SOCKET COUNT LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n"
+               "       berth-cri-bench port-forward SOCKET COUNT MIB LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n");
   return 2;
 }
 
@@ -175,6 +181,17 @@ int main(int argc, char** argv) {
     berth::bench::ContainerOptions opt{{argv[2], 0, argv[4], argv[5], argv[6]}, argv[7], 1, std::atoi(argv[3])};
     if (opt.per_pod <= 0) return Usage();
     return berth::bench::Exec(Connect(argv[2]), opt);
+  }
+  if (cmd == "stream-exec" && argc == 8) {
+    berth::bench::ContainerOptions opt{{argv[2], 0, argv[4], argv[5], argv[6]}, argv[7], 1, std::atoi(argv[3])};
+    if (opt.per_pod <= 0) return Usage();
+    return berth::bench::StreamExec(Connect(argv[2]), opt);
+  }
+  if (cmd == "port-forward" && argc == 9) {
+    berth::bench::ContainerOptions opt{{argv[2], 0, argv[5], argv[6], argv[7]}, argv[8], 1, std::atoi(argv[3])};
+    const int mib = std::atoi(argv[4]);
+    if (opt.per_pod <= 0 || mib <= 0) return Usage();
+    return berth::bench::PortForward(Connect(argv[2]), opt, mib);
   }
   if (cmd == "stats" && argc == 10) {
     berth::bench::ContainerOptions opt{{argv[2], 0, argv[6], argv[7], argv[8]}, argv[9], std::atoi(argv[3]),

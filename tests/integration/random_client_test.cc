@@ -17,6 +17,7 @@
 #include <grpcpp/support/byte_buffer.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <random>
@@ -182,7 +183,11 @@ TEST_F(RandomClientTest, EveryRpcWithRandomRequestsAnswersAClientCodeAndBerthdSt
     filler.Fill(req.get(), 0);
     // No pull may leave the machine: refs go to the test registry or a closed local port.
     if (auto* pull = dynamic_cast<runtime::v1::PullImageRequest*>(req.get())) {
-      const std::string junk = pull->image().image().substr(0, 30);
+      // Cut at a character boundary: a split UTF-8 sequence would be refused by gRPC itself.
+      const std::string& ref = pull->image().image();
+      size_t cut = std::min<size_t>(30, ref.size());
+      while (cut > 0 && cut < ref.size() && (static_cast<unsigned char>(ref[cut]) & 0xc0) == 0x80) --cut;
+      const std::string junk = ref.substr(0, cut);
       pull->mutable_image()->set_image(pick() % 2 ? Image() : "127.0.0.1:1/rnd/" + junk);
     }
     std::string bytes;
