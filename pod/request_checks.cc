@@ -20,11 +20,6 @@ bool HasControl(const std::string& s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
-bool IsIp(const std::string& s) {
-  unsigned char buf[16];
-  return ::inet_pton(AF_INET, s.c_str(), buf) == 1 || ::inet_pton(AF_INET6, s.c_str(), buf) == 1;
-}
-
 bool IsLabelChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; }
 
 // Dot-separated labels of [A-Za-z0-9_-]; a trailing dot is allowed (a
@@ -43,6 +38,11 @@ bool IsDomain(std::string s) {
 }
 
 }  // namespace
+
+bool IsIp(const std::string& s) {
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, s.c_str(), buf) == 1 || ::inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
 
 void CheckHostname(const std::string& hostname, const std::string& field) {
   if (hostname.empty()) return;

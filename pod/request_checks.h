@@ -10,6 +10,9 @@
 
 namespace berth::pod {
 
+// An IPv4 or IPv6 address in text.
+bool IsIp(const std::string& s);
+
 // A pod hostname: at most 64 bytes (the kernel's limit), dot-separated
 // labels of letters, digits and '-', none empty or starting or ending in '-'.
 void CheckHostname(const std::string& hostname, const std::string& field);

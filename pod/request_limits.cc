@@ -1,11 +1,11 @@
 #include "pod/request_limits.h"
 
-#include <arpa/inet.h>
 
 #include <algorithm>
 #include <cctype>
 #include <fstream>
 
+#include "pod/request_checks.h"
 #include "storage/base/error.h"
 
 namespace berth::pod {
@@ -50,11 +50,6 @@ void AddArg(const std::string& s, const std::string& field, size_t* total) {
     throw InvalidArgument(field + " entry " + Quoted(s) + " is " + std::to_string(s.size()) +
                           " bytes (the kernel takes at most " + std::to_string(RequestLimits::kArgBytes - 1) + ")");
   *total += s.size() + 1;
-}
-
-bool IsIp(const std::string& s) {
-  unsigned char buf[16];
-  return ::inet_pton(AF_INET, s.c_str(), buf) == 1 || ::inet_pton(AF_INET6, s.c_str(), buf) == 1;
 }
 
 // A decimal number without sign or leading '+', or nullopt-like -1.

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -111,11 +112,18 @@ void ServeSpdyPortForward(spdy::Session& session, const StreamRequest& req) {
     Pair ready = std::move(p);
     pending.erase(request_id);
     ++running;
-    std::thread([&, ready] {
-      Forward(session, req, ready);
-      std::lock_guard done(mu);
-      if (--running == 0) idle.notify_all();
-    }).detach();
+    try {
+      std::thread([&, ready] {
+        Forward(session, req, ready);
+        std::lock_guard done(mu);
+        if (--running == 0) idle.notify_all();
+      }).detach();
+    } catch (const std::system_error& e) {  // no thread to be had: this connection is refused
+      --running;
+      ready.error->Write(std::string("berthd cannot forward another connection now: ") + e.what());
+      ready.error->CloseWrite();
+      ready.data->CloseWrite();
+    }
   });
   session.WaitClosed();
   std::unique_lock lock(mu);

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <set>
+#include <system_error>
 #include <thread>
 
 #include "pod/pods.h"
@@ -30,6 +31,8 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr int kHandshakeTimeoutSeconds = 10;
+// One thread each: past this many, new connections are closed at once.
+constexpr int kMaxConnections = 1024;
 // How long a client has, after the upgrade, to open the streams its request implies.
 constexpr std::chrono::seconds kStreamCreationTimeout{30};
 
@@ -117,16 +120,25 @@ void StreamingServer::Impl::AcceptLoop() {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));  // EMFILE and the like: do not spin
       continue;
     }
+    if (connections >= kMaxConnections) {
+      spdlog::warn("streaming server: {} connections open, refusing another", connections);
+      continue;  // the socket closes as it goes out of scope
+    }
     ++connections;
-    std::thread([this, s = std::move(sock)]() mutable {
-      try {
-        Serve(std::move(s));
-      } catch (const std::exception& e) {
-        spdlog::warn("streaming connection failed: {}", e.what());
-      }
-      std::lock_guard done(mu);
-      if (--connections == 0) idle.notify_all();
-    }).detach();
+    try {
+      std::thread([this, s = std::move(sock)]() mutable {
+        try {
+          Serve(std::move(s));
+        } catch (const std::exception& e) {
+          spdlog::warn("streaming connection failed: {}", e.what());
+        }
+        std::lock_guard done(mu);
+        if (--connections == 0) idle.notify_all();
+      }).detach();
+    } catch (const std::system_error& e) {  // no thread to be had: this connection is dropped
+      --connections;
+      spdlog::warn("streaming server: cannot start a thread for a connection: {}", e.what());
+    }
   }
 }
 

@@ -22,7 +22,8 @@ TEST(AttachProtocol, KindByteThenPayload) {
 TEST(AttachProtocol, ResizeIsBigEndianRowsThenCols) {
   EXPECT_EQ(EncodeResize({24, 80}), "\x04\x00\x18\x00\x50"s);
   EXPECT_EQ(EncodeResize({0x1234, 0xfffe}), "\x04\x12\x34\xff\xfe"s);
-  const auto msg = DecodeAttach(EncodeResize({0x1234, 0xfffe}));
+  const std::string encoded = EncodeResize({0x1234, 0xfffe});  // the message views into it
+  const auto msg = DecodeAttach(encoded);
   ASSERT_TRUE(msg);
   EXPECT_EQ(msg->kind, AttachKind::kResize);
   const auto size = DecodeResize(msg->payload);
