@@ -5,9 +5,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -111,14 +111,20 @@ void PumpResizes(Channels& ch, const std::function<void(uint16_t, uint16_t)>& re
 
 void RunExec(Channels& ch, pod::oci::ExecProcess& process, const std::string& command) {
   StopSignal stop_output;
-  std::atomic<int> outputs_open{0};
+  std::mutex outputs_mu;
+  std::condition_variable outputs_done;
+  int outputs_open = 0;
   Threads output;
   auto pump = [&](int fd, bool (Channels::*write)(std::string_view)) {
     if (fd < 0) return;
-    ++outputs_open;
+    {
+      std::lock_guard lock(outputs_mu);
+      ++outputs_open;
+    }
     output.Run([&, fd, write] {
       PumpOutput(fd, [&](std::string_view d) { return (ch.*write)(d); }, stop_output);
-      --outputs_open;
+      std::lock_guard lock(outputs_mu);
+      if (--outputs_open == 0) outputs_done.notify_all();
     });
   };
   pump(process.output_fd(), &Channels::WriteStdout);
@@ -150,9 +156,9 @@ void RunExec(Channels& ch, pod::oci::ExecProcess& process, const std::string& co
     std::lock_guard lock(mu);
     exited = true;
   }
-  const auto grace_end = std::chrono::steady_clock::now() + kOutputGrace;
-  while (outputs_open > 0 && std::chrono::steady_clock::now() < grace_end) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  {
+    std::unique_lock lock(outputs_mu);
+    outputs_done.wait_for(lock, kOutputGrace, [&] { return outputs_open == 0; });
   }
   stop_output.Fire();
   output.Join();

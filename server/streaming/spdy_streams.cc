@@ -95,7 +95,7 @@ void SpdyChannels::Finish(const Outcome& outcome) {
   }
   const auto deadline = std::chrono::steady_clock::now() + kCloseGrace;
   while (!session_.closed() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   session_.Close();
 }

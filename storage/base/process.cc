@@ -238,6 +238,9 @@ ProcessResult Child::Wait(std::chrono::milliseconds timeout, const std::function
   };
   auto deadline = Clock::now() + timeout;
   bool hook_ran = false;
+  // Readable once the child has exited: the wait sleeps until then (or
+  // output, or the deadline) instead of polling in slices.
+  const UniqueFd exited(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
   for (;;) {
     int status = 0;
     pid_t got = ::waitpid(pid_, &status, WNOHANG);
@@ -259,12 +262,14 @@ ProcessResult Child::Wait(std::chrono::milliseconds timeout, const std::function
       r.timed_out = true;
       return finish();
     }
-    // Poll in short slices so an exit is noticed even if the pipes stay open.
-    std::array<pollfd, 2> fds{};
+    // Without a pidfd (an old kernel), short slices notice an exit even
+    // while the pipes stay open.
+    std::array<pollfd, 3> fds{};
     nfds_t n = 0;
     if (out_) fds[n++] = {out_.get(), POLLIN, 0};
     if (err_) fds[n++] = {err_.get(), POLLIN, 0};
-    const int slice = static_cast<int>(std::min<long>(left.count(), n == 2 ? 1000 : 20));
+    if (exited) fds[n++] = {exited.get(), POLLIN, 0};
+    const int slice = static_cast<int>(std::min<long>(left.count(), exited || n == 2 ? 1000 : 20));
     if (::poll(fds.data(), n, slice) < 0 && errno != EINTR) throw SysError("poll on a child's output");
     Drain(out_, r.out);
     Drain(err_, r.err);
