@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "pod/container_cri.h"
 #include "pod/container_spec.h"
 #include "pod/request_limits.h"
@@ -284,7 +286,9 @@ runtime::v1::ExecSyncResponse ContainerManager::ExecSync(const runtime::v1::Exec
   }
   const std::string pid_file = RunDir(id) + "/exec-" + NewId().substr(0, 16) + ".pid";
   std::vector<std::string> cmd(req.cmd().begin(), req.cmd().end());
-  auto r = OciOf(c).Exec(cmd, std::chrono::seconds(req.timeout()), pid_file);
+  // Seconds past ~68 years would overflow as milliseconds: a timeout that long is none.
+  constexpr int64_t kLongest = int64_t{1} << 31;
+  auto r = OciOf(c).Exec(cmd, std::chrono::seconds(std::min(req.timeout(), kLongest)), pid_file);
   ::unlink(pid_file.c_str());
   if (r.timed_out) {
     throw DeadlineExceeded("ExecSync: command in container " + id + " timed out after " +

@@ -209,6 +209,11 @@ TEST_F(RandomClientTest, EveryRpcWithRandomRequestsAnswersAClientCodeAndBerthdSt
                     << st.error_message().substr(0, 500) << "\nrequest: " << req->ShortDebugString().substr(0, 800);
     }
     EXPECT_LE(st.error_message().size(), 2200u) << method->name();
+    // A dead berthd answers nothing but UNAVAILABLE (and lingers as a zombie of ours, so kill(0) passes).
+    ASSERT_FALSE(st.error_code() == grpc::StatusCode::UNAVAILABLE &&
+                 st.error_message().find("failed to connect") != std::string::npos)
+        << "berthd is gone at call " << i << " (" << method->name() << ")\nrequest: "
+        << req->ShortDebugString().substr(0, 800) << "\n" << berthd_->log().substr(0, 20000);
     ASSERT_EQ(::kill(berthd_->pid(), 0), 0) << "berthd died at call " << i << " (" << method->name() << ")\n"
                                             << berthd_->log().substr(0, 20000);
   }
