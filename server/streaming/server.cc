@@ -21,6 +21,7 @@
 #include "server/streaming/spdy_streams.h"
 #include "server/streaming/websocket.h"
 #include "storage/base/error.h"
+#include "storage/base/scope.h"
 
 namespace berth::server::streaming {
 namespace asio = boost::asio;
@@ -165,8 +166,8 @@ void StreamingServer::Impl::Serve(tcp::socket sock) {
     SetSocketTimeouts(sock.native_handle(), 0);
     const int fd = sock.native_handle();
     Track(fd, true);
+    ScopeExit untrack([&] { Track(fd, false); });  // on every path: a stale number would shut another fd down
     ServeWebSocket(std::move(sock), req, *r, pods);
-    Track(fd, false);
     return;
   }
   if (!beast::iequals(req[http::field::upgrade], "SPDY/3.1")) {
@@ -200,6 +201,7 @@ void StreamingServer::Impl::ServeSpdy(tcp::socket& sock, beast::flat_buffer& buf
   sock.close(ec);
   const int raw = fd.get();
   Track(raw, true);
+  ScopeExit untrack([&] { Track(raw, false); });
   const std::string already = beast::buffers_to_string(buf.data());
   spdy::Session session(std::make_unique<spdy::FdTransport>(std::move(fd)), spdy::Role::kServer, already);
   if (forward) {
@@ -214,7 +216,6 @@ void StreamingServer::Impl::ServeSpdy(tcp::socket& sock, beast::flat_buffer& buf
     }
   }
   session.Close();
-  Track(raw, false);
 }
 
 StreamingServer::StreamingServer(const config::Config& cfg, pod::Pods& pods)
