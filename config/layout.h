@@ -12,6 +12,8 @@
 //   <root>/pause-mountpoints/                top layer of pause image rootfs mounts
 //   <root>/cni-cache/                        what CNI ADD returned (DEL needs it after a reboot)
 //   <root>/berthd.lock                       one berthd per root
+//   <root>/trash/, <run_root>/trash/         removed records' and run dirs' trees, left for
+//                                            the reaper (storage/trash.h) to delete
 //   <run_root>/sandboxes/<id>/               bundle/, exit, pause.pid, hosts, resolv.conf,
 //                                            hostname, shm/, rootfs/ (a pause image's)
 //   <run_root>/containers/<id>/              bundle/, exit, pid, rootfs/ (the overlay), exec-*.pid
@@ -43,6 +45,7 @@ class Layout {
   std::string PauseMountpoints() const { return root_ + "/pause-mountpoints"; }
   std::string CniCache() const { return root_ + "/cni-cache"; }
   std::string RootLock() const { return root_ + "/berthd.lock"; }
+  std::string Trash() const { return root_ + "/trash"; }
 
   // Under the run root.
   std::string SandboxRunDirs() const { return run_root_ + "/sandboxes"; }
@@ -52,6 +55,7 @@ class Layout {
   std::string NetnsDir() const { return run_root_ + "/netns"; }
   std::string Netns(const std::string& id) const { return NetnsDir() + "/" + id; }
   std::string RuntimeRoot(const std::string& handler) const { return run_root_ + "/runtimes/" + handler; }
+  std::string RunTrash() const { return run_root_ + "/trash"; }
 
   // Inside a run dir (a sandbox's or a container's).
   static std::string Bundle(const std::string& run_dir) { return run_dir + "/bundle"; }

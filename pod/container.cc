@@ -37,6 +37,7 @@ void to_json(nlohmann::json& j, const Container& c) {
                      {"monitor_pid", c.monitor_pid}};
   if (c.oom_score_adj_requested) j["oom_score_adj_requested"] = *c.oom_score_adj_requested;
   if (!c.dropped_limits.empty()) j["dropped_limits"] = c.dropped_limits;
+  if (c.released) j["released"] = true;
 }
 
 void from_json(const nlohmann::json& j, Container& c) {
@@ -73,6 +74,7 @@ void from_json(const nlohmann::json& j, Container& c) {
   j.at("monitor_pid").get_to(c.monitor_pid);
   if (j.contains("oom_score_adj_requested")) c.oom_score_adj_requested = j["oom_score_adj_requested"].get<int64_t>();
   if (j.contains("dropped_limits")) j["dropped_limits"].get_to(c.dropped_limits);
+  c.released = j.value("released", false);
 }
 
 }  // namespace berth::pod

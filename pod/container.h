@@ -55,6 +55,10 @@ struct Container {
   // Limits left out of the spec: the node lacks their cgroup controller.
   std::vector<DroppedLimit> dropped_limits;
   pid_t pid = 0, monitor_pid = 0;
+  // Exited and released: the runtime deleted it and its rootfs is unmounted
+  // (done by the stop that saw it exit). Remove then has only dirs and the
+  // record left to do.
+  bool released = false;
 
   // sandbox id + name + attempt: two containers of a pod may not share it.
   std::string NameKey() const { return sandbox_id + "/" + name + "_" + std::to_string(attempt); }

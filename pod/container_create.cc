@@ -197,12 +197,14 @@ std::string ContainerManager::Create(const runtime::v1::CreateContainerRequest& 
   c.log_path = log_path;
 
   auto lock = LockContainer(c.id);
+  StepLog steps("CreateContainer", "container " + c.id);
   Rollback rb("CreateContainer " + key + " (container " + c.id + ")");
-  BuildBundle(c, *sb, img, config, security, rb);
+  BuildBundle(c, *sb, img, config, security, rb, steps);
   c.state = ContainerState::kCreated;
   rb.Add("record", [this, id = c.id] { store_.Remove(id); });
   store_.Save(c);
   rb.Commit();
+  steps.Step("record");
   spdlog::info("container {} ({} in sandbox {}) created from {}", c.id, key, sb->id, c.image_ref);
   if (events_) events_(runtime::v1::CONTAINER_CREATED_EVENT, c);
   return c.id;
@@ -210,7 +212,7 @@ std::string ContainerManager::Create(const runtime::v1::CreateContainerRequest& 
 
 void ContainerManager::BuildBundle(Container& c, const Sandbox& sb, const ContainerImage& img,
                                    const runtime::v1::ContainerConfig& config, const ProcessSecurity& security,
-                                   Rollback& rb) {
+                                   Rollback& rb, StepLog& steps) {
   const std::string root_dir = RootDir(c.id), run_dir = RunDir(c.id), rootfs = RootfsDir(c.id);
   storage::MakeDirs(root_dir, 0700);
   rb.Add("root dir " + root_dir, [root_dir] { storage::RemoveAll(root_dir); });
@@ -228,6 +230,7 @@ void ContainerManager::BuildBundle(Container& c, const Sandbox& sb, const Contai
     storage::MountOverlay(lowers, root_dir + "/upper", root_dir + "/work", rootfs);
   }
   rb.Add("rootfs mount " + rootfs, [rootfs] { storage::UnmountAll(rootfs, "container rootfs"); });
+  steps.Step("rootfs");
 
   const image::ImageConfig image_config = image::ImageConfig::Parse(img.record.config_json, img.record.id);
   const PodFilePaths pod_files = PodFilesIn(layout_.SandboxRunDir(sb.id));
@@ -287,9 +290,11 @@ void ContainerManager::BuildBundle(Container& c, const Sandbox& sb, const Contai
                                 "CreateContainer: config.log_path");
   }
 
+  steps.Step("spec");
   const oci::CreateOptions options{
       .conmon = cfg_.runtime.conmon, .log_path = c.log_path, .stdin_open = config.stdin(), .tty = config.tty()};
   const oci::Started started = OciOf(c).Create(spec.spec, options, rb);
+  steps.Step("runtime-create");
   c.pid = started.container_pid;
   c.monitor_pid = started.monitor_pid;
 }

@@ -15,6 +15,7 @@
 #include "pod/sandbox_spec.h"
 #include "storage/base/clock.h"
 #include "storage/base/error.h"
+#include "storage/base/steps.h"
 #include "storage/base/unique_fd.h"
 #include "storage/fs.h"
 #include "storage/idmap.h"
@@ -84,16 +85,24 @@ Container ContainerManager::Effective(Container c) const {
   return c;
 }
 
-Container ContainerManager::Refresh(const std::string& id) {
+Container ContainerManager::Refresh(const std::string& id, bool released) {
   std::lock_guard lock(refresh_mu_);
   auto rec = store_.Get(id);
   if (!rec) throw NotFound("container " + id + " not found");
   Container c = Effective(*rec);
-  if (c.state != rec->state) {
+  if (released && c.state == ContainerState::kExited) c.released = true;
+  if (c.state != rec->state || c.released != rec->released) {
     store_.Save(c);
-    if (events_ && c.state == ContainerState::kExited) events_(runtime::v1::CONTAINER_STOPPED_EVENT, c);
+    if (events_ && c.state != rec->state) events_(runtime::v1::CONTAINER_STOPPED_EVENT, c);
   }
   return c;
+}
+
+void ContainerManager::Release(const Container& c) {
+  OciOf(c).Delete();
+  storage::UnmountAll(RootfsDir(c.id), "container rootfs");
+  storage::UnmountEntries(RunDir(c.id) + "/idmap", "id-mapped volume");
+  storage::UnmountEntries(RunDir(c.id) + "/layers", "id-mapped layer");
 }
 
 void ContainerManager::NoticeExits() {
@@ -128,8 +137,10 @@ void ContainerManager::Start(const std::string& raw_id) {
   // Taken before the start: a short-lived process may be gone (and its
   // finish time recorded) by the time the runtime returns.
   const int64_t started_at = NowNs();
+  StepLog steps("StartContainer", "container " + id);
   try {
     OciOf(c).Start();
+    steps.Step("runtime-start");
   } catch (const Error& e) {
     // The runtime reports an exec failure (no such binary...) at start; the
     // container is then exited and says why.
@@ -146,6 +157,7 @@ void ContainerManager::Start(const std::string& raw_id) {
   c.state = ContainerState::kRunning;
   c.started_at = started_at;
   store_.Save(c);
+  steps.Step("record");
   spdlog::info("container {} ({}) started", id, c.name);
   if (events_) events_(runtime::v1::CONTAINER_STARTED_EVENT, c);
 }
@@ -153,19 +165,33 @@ void ContainerManager::Start(const std::string& raw_id) {
 void ContainerManager::Stop(const std::string& raw_id, std::chrono::seconds timeout) {
   const std::string id = ResolveId(raw_id, "StopContainer");
   auto lock = LockContainer(id);
-  StopLocked(Refresh(id), timeout);
-  Refresh(id);
+  StepLog steps("StopContainer", "container " + id);
+  const Container c = Refresh(id);
+  StopLocked(c, timeout);
+  steps.Step("stop");
+  // Exited now: what Remove would undo of the runtime's goes at once, so a
+  // remove has only berth's own files left.
+  if (!c.released) {
+    Release(c);
+    steps.Step("release");
+  }
+  Refresh(id, true);
+  steps.Step("record");
 }
 
 void ContainerManager::RemoveLocked(const Container& c) {
+  StepLog steps("RemoveContainer", "container " + c.id);
   StopLocked(c, std::chrono::seconds(0));
   if (c.state == ContainerState::kRunning) Refresh(c.id);  // its exit is told before its deletion
-  OciOf(c).Delete();
-  storage::UnmountAll(RootfsDir(c.id), "container rootfs");
-  storage::UnmountEntries(RunDir(c.id) + "/idmap", "id-mapped volume");
-  storage::UnmountEntries(RunDir(c.id) + "/layers", "id-mapped layer");
-  storage::RemoveAll(RunDir(c.id));
-  store_.Remove(c.id);  // the record last: until then a retry finds it
+  steps.Step("stop");
+  if (!c.released) {
+    Release(c);  // mounts off before the dirs move: the reaper never crosses a mount
+    steps.Step("release");
+  }
+  trash_.Discard(RunDir(c.id), false);  // tmpfs: nothing to sync
+  steps.Step("run-dir");
+  store_.Discard(c.id, trash_);  // the record last: until then a retry finds it
+  steps.Step("record");
   spdlog::info("container {} ({}) removed", c.id, c.name);
   if (events_) events_(runtime::v1::CONTAINER_DELETED_EVENT, c);
 }
@@ -280,16 +306,19 @@ runtime::v1::ExecSyncResponse ContainerManager::ExecSync(const runtime::v1::Exec
   if (req.cmd().empty()) throw InvalidArgument("ExecSync: cmd is required");
   if (req.timeout() < 0) throw InvalidArgument("ExecSync: timeout must not be negative");
   // No lock held while the command runs: execs run side by side, and a stop may end them.
+  StepLog steps("ExecSync", "container " + id);
   const Container c = Refresh(id);
   if (c.state != ContainerState::kRunning) {
     throw FailedPrecondition("ExecSync: container " + id + " is not running");
   }
+  steps.Step("refresh");
   const std::string pid_file = RunDir(id) + "/exec-" + NewId().substr(0, 16) + ".pid";
   std::vector<std::string> cmd(req.cmd().begin(), req.cmd().end());
   // Seconds past ~68 years would overflow as milliseconds: a timeout that long is none.
   constexpr int64_t kLongest = int64_t{1} << 31;
   auto r = OciOf(c).Exec(cmd, std::chrono::seconds(std::min(req.timeout(), kLongest)), pid_file);
   ::unlink(pid_file.c_str());
+  steps.Step("runtime-exec");
   if (r.timed_out) {
     throw DeadlineExceeded("ExecSync: command in container " + id + " timed out after " +
                            std::to_string(req.timeout()) + " s and was killed");
@@ -328,6 +357,10 @@ void ContainerManager::RemoveAll(const std::string& sandbox_id) {
     auto lock = LockContainer(c.id);
     if (auto rec = store_.Get(c.id)) RemoveLocked(*rec);
   }
+}
+
+bool ContainerManager::WaitTrashEmpty(std::chrono::milliseconds timeout) {
+  return trash_.WaitEmpty(timeout);
 }
 
 storage::DiskUsage ContainerManager::WritableLayerUsage() const { return storage::DirUsage(WritableLayerDir()); }

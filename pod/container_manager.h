@@ -26,7 +26,9 @@
 #include "pod/sandbox_manager.h"
 #include "pod/security.h"
 #include "storage/base/scope.h"
+#include "storage/base/steps.h"
 #include "storage/disk_usage.h"
+#include "storage/trash.h"
 
 namespace berth::pod {
 
@@ -51,7 +53,11 @@ class ContainerManager {
   // exited container; NOT_FOUND for an unknown one.
   void Stop(const std::string& id, std::chrono::seconds timeout);
   // Idempotent: stops it if running, unmounts, removes bundle and state.
+  // The record is gone when it returns; its dirs and writable layer are
+  // left to the trash's reaper.
   void Remove(const std::string& id);
+  // Waits until the trash's reaper has deleted what removals left (tests).
+  bool WaitTrashEmpty(std::chrono::milliseconds timeout);
   runtime::v1::ContainerStatusResponse Status(const std::string& id, bool verbose);
   std::vector<runtime::v1::Container> List(const runtime::v1::ContainerFilter& filter);
   void UpdateResources(const std::string& id, const runtime::v1::LinuxContainerResources& resources);
@@ -114,14 +120,19 @@ class ContainerManager {
   void ReserveName(const std::string& key, const std::string& image_id);
   void ReleaseName(const std::string& key, const std::string& image_id);
   void BuildBundle(Container& c, const Sandbox& sb, const ContainerImage& img,
-                   const runtime::v1::ContainerConfig& cfg, const ProcessSecurity& security, Rollback& rb);
+                   const runtime::v1::ContainerConfig& cfg, const ProcessSecurity& security, Rollback& rb,
+                   StepLog& steps);
 
   // The record with the monitor's exit file folded in.
   Container Effective(Container c) const;
   // The record of a running container; FAILED_PRECONDITION naming `rpc` otherwise.
   Container RunningRecord(const std::string& id_or_prefix, const char* rpc);
-  // Saves `c` if its exit is newly known.
-  Container Refresh(const std::string& id);
+  // Saves `c` if its exit is newly known, or (`released`) that an exited
+  // container was just released.
+  Container Refresh(const std::string& id, bool released = false);
+  // An exited container's runtime state and mounts go: the runtime deletes
+  // it and its rootfs comes off (the caller holds its lock).
+  void Release(const Container& c);
   // Signals and waits; the caller holds the container's lock.
   void StopLocked(const Container& c, std::chrono::seconds timeout);
   void RemoveLocked(const Container& c);
@@ -133,6 +144,8 @@ class ContainerManager {
   SandboxManager& sandboxes_;
   ResolveImageFn resolve_image_;
   ContainerStore store_;
+  // Removed records with their writable layers (root), and run dirs (run root).
+  storage::Trash trash_{{layout_.Trash(), layout_.RunTrash()}};
 
   KeyedLocks locks_;
   EventSink events_;

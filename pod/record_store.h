@@ -16,6 +16,7 @@
 
 #include "storage/base/error.h"
 #include "storage/fs.h"
+#include "storage/trash.h"
 
 namespace berth::pod {
 
@@ -61,6 +62,14 @@ class RecordStore {
   void Remove(const std::string& id) {
     WithContext("record " + id, [&] { storage::RemoveAll(Dir(id)); });
     storage::SyncDir(dir_);
+    std::lock_guard lock(mu_);
+    records_.erase(id);
+  }
+
+  // Drops the record at once (durably) and leaves its directory, with
+  // whatever else it holds, to `trash` (same file system) to delete after.
+  void Discard(const std::string& id, storage::Trash& trash) {
+    WithContext("record " + id, [&] { trash.Discard(Dir(id), true); });
     std::lock_guard lock(mu_);
     records_.erase(id);
   }

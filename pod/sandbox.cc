@@ -83,6 +83,7 @@ void to_json(nlohmann::json& j, const Sandbox& s) {
   if (s.run_as_user) j["run_as_user"] = *s.run_as_user;
   if (s.run_as_group) j["run_as_group"] = *s.run_as_group;
   if (!s.pause_image.empty()) j["pause_image"] = s.pause_image;
+  if (s.torn_down) j["torn_down"] = true;
   if (s.userns) {
     j["userns"] = UsernsToJson(*s.userns);
     j["userns_path"] = s.userns_path;
@@ -128,6 +129,7 @@ void from_json(const nlohmann::json& j, Sandbox& s) {
   if (j.contains("run_as_user")) s.run_as_user = j["run_as_user"].get<int64_t>();
   if (j.contains("run_as_group")) s.run_as_group = j["run_as_group"].get<int64_t>();
   s.pause_image = j.value("pause_image", "");
+  s.torn_down = j.value("torn_down", false);
   if (j.contains("userns")) {
     s.userns = UsernsFromJson(j["userns"]);
     j.at("userns_path").get_to(s.userns_path);

@@ -77,6 +77,10 @@ struct Sandbox {
   pid_t pause_pid = 0;
   pid_t monitor_pid = 0;
   std::string pause_image;  // the pause image's id; empty: the built-in pause rootfs
+  // A stop finished: the pause is gone and deleted from the runtime, the CNI
+  // DEL ran, the shm and rootfs mounts are off. Remove then has only pins,
+  // dirs and the record left to do.
+  bool torn_down = false;
 
   bool host_network() const { return ns.network == NsMode::kNode; }
   bool host_ipc() const { return ns.ipc == NsMode::kNode; }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 
 #include "network/netns.h"
@@ -120,6 +121,7 @@ std::string SandboxManager::Run(const runtime::v1::RunPodSandboxRequest& req) {
   sb.runtime_type = rt.type();
   sb.runtime_args = rt.args();
   auto lock = LockSandbox(sb.id);
+  StepLog steps("RunPodSandbox", "sandbox " + sb.id);
   // Before anything is made: a pause image that cannot be had fails the pod at once.
   std::optional<PauseImage> image;
   if (pause_image_) {
@@ -136,6 +138,7 @@ std::string SandboxManager::Run(const runtime::v1::RunPodSandboxRequest& req) {
   storage::MakeDirs(run_dir, 0711);
   rb.Add("run dir " + run_dir, [run_dir] { storage::RemoveAll(run_dir); });
   const PauseProcess process = PrepareRootfs(sb, image, rb);
+  steps.Step("prepare");
 
   if (!sb.host_network()) {
     storage::MakeDirs(layout_.NetnsDir(), 0755);
@@ -153,27 +156,65 @@ std::string SandboxManager::Run(const runtime::v1::RunPodSandboxRequest& req) {
     }
     sb.netns_path = netns->path();
     if (sb.runtime_type == config::RuntimeType::kSandbox) AllowLowPortsToTheSandbox(sb);
-    network::PodNetwork net = cni_.Setup(AttachmentOf(sb));
+    steps.Step("netns");
+    // Registered before the ADD starts: DEL is harmless after a failed or
+    // unfinished ADD, and the rollback runs only once the ADD is joined.
     rb.Add("CNI attachment", [this, a = AttachmentOf(sb)] { cni_.Teardown(a); });
-    sb.ips = net.ips;
-    sb.network_name = net.network_name;
   }
-  WritePodFiles(run_dir, sb);
+  // The CNI ADD runs beside the pause's create: the netns is there, and the
+  // pause needs no network to start. A sandbox runtime (gVisor) copies the
+  // netns's interfaces when its sandbox starts, so there the network comes first.
+  // Declared after the rollback: joined before the rollback runs.
+  std::optional<BackgroundCniAdd> add;
+  if (!sb.host_network()) add.emplace(cni_, AttachmentOf(sb));
+  if (add && sb.runtime_type == config::RuntimeType::kSandbox) TakeNetwork(sb, *add, steps);
   if (!sb.host_ipc()) {
     sb.shm_path = ShmMount::Create(PodFilesIn(run_dir).shm).Release();
     rb.Add("shm mount", [path = sb.shm_path] { ShmMount::Remove(path); });
   }
-  StartPause(sb, process, pause_security, rb);
+  StartPause(sb, process, pause_security, rb, steps);
+  if (add) TakeNetwork(sb, *add, steps);
+  WritePodFiles(run_dir, sb);  // /etc/hosts names the pod's IPs
+  steps.Step("pod-files");
 
   sb.state = SandboxState::kReady;
   rb.Add("record", [this, id = sb.id] { store_.Remove(id); });
   store_.Save(sb);
   rb.Commit();
+  steps.Step("record");
   if (netns) netns->Release();
   std::string ips;
   for (const auto& ip : sb.ips) ips += (ips.empty() ? "" : ", ") + ip;
   spdlog::info("sandbox {} ({}) ready: pause pid {}, ips [{}]", sb.id, key, sb.pause_pid, ips);
   return sb.id;
+}
+
+BackgroundCniAdd::BackgroundCniAdd(network::Cni& cni, network::Attachment a)
+    : thread_([this, &cni, a = std::move(a)] {
+        try {
+          net_ = cni.Setup(a);
+        } catch (...) {
+          error_ = std::current_exception();
+        }
+      }) {}
+
+BackgroundCniAdd::~BackgroundCniAdd() {
+  if (thread_.joinable()) thread_.join();
+}
+
+std::optional<network::PodNetwork> BackgroundCniAdd::Wait() {
+  if (!thread_.joinable()) return std::nullopt;  // taken already
+  thread_.join();
+  if (error_) std::rethrow_exception(error_);
+  return std::move(net_);
+}
+
+void SandboxManager::TakeNetwork(Sandbox& sb, BackgroundCniAdd& add, StepLog& steps) {
+  auto net = add.Wait();
+  if (!net) return;
+  sb.ips = net->ips;
+  sb.network_name = net->network_name;
+  steps.Step("cni-add-wait");
 }
 
 PauseProcess SandboxManager::PrepareRootfs(Sandbox& sb, const std::optional<PauseImage>& image, Rollback& rb) {
@@ -191,7 +232,7 @@ void SandboxManager::UnmountImageRootfs(const std::string& id) const {
 }
 
 void SandboxManager::StartPause(Sandbox& sb, const PauseProcess& process, const ProcessSecurity& security,
-                                Rollback& rb) {
+                                Rollback& rb, StepLog& steps) {
   const std::string rootfs = sb.pause_image.empty() && !sb.userns ? layout_.PauseRootfs() : ImageRootfs(sb.id);
   if (sb.userns) {
     // The pod's root must own the pause's rootfs as runc sees it.
@@ -207,9 +248,11 @@ void SandboxManager::StartPause(Sandbox& sb, const PauseProcess& process, const 
   const oci::Container pause = PauseOf(sb);
   oci::CreateOptions options;  // the pause logs nothing and reads no stdin
   options.conmon = cfg_.runtime.conmon;
+  const nlohmann::json spec = BuildSandboxSpec(in);
+  steps.Step("spec");
   oci::Started started;
   try {
-    started = pause.Create(BuildSandboxSpec(in), options, rb);
+    started = pause.Create(spec, options, rb);
   } catch (const Error& e) {
     // The runtime's own refusal of berth's plain pause container: the
     // handler cannot run pods on this node (e.g. crun on hybrid cgroups).
@@ -220,7 +263,9 @@ void SandboxManager::StartPause(Sandbox& sb, const PauseProcess& process, const 
   }
   sb.pause_pid = started.container_pid;
   sb.monitor_pid = started.monitor_pid;
+  steps.Step("runtime-create");
   pause.Start();
+  steps.Step("runtime-start");
 }
 
 bool SandboxManager::PauseAlive(const Sandbox& sb) const {

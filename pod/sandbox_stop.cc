@@ -3,45 +3,77 @@
 // are gone first (pod::Pods).
 #include <spdlog/spdlog.h>
 
+#include <exception>
+#include <thread>
+
 #include "network/netns.h"
 #include "pod/pod_files.h"
 #include "pod/sandbox_manager.h"
 #include "storage/base/error.h"
+#include "storage/base/scope.h"
 #include "storage/fs.h"
 
 namespace berth::pod {
 
-void SandboxManager::StopLocked(Sandbox sb) {
-  PauseOf(sb).Stop("TERM", stop_timeout_, "sandbox " + sb.id + ": pause process (pid " + std::to_string(sb.pause_pid) + ")");
-  // A stopped sandbox never runs again (CRI): its rootfs can go now.
-  if (!sb.pause_image.empty() || sb.userns) UnmountImageRootfs(sb.id);
-  if (!sb.netns_path.empty()) cni_.Teardown(AttachmentOf(sb));
-  if (!sb.shm_path.empty()) ShmMount::Remove(sb.shm_path);
-  if (sb.state != SandboxState::kNotReady || !sb.ips.empty()) {
-    sb.state = SandboxState::kNotReady;
-    sb.ips.clear();  // released by the CNI DEL above
-    store_.Save(sb);
-    spdlog::info("sandbox {} stopped", sb.id);
+void SandboxManager::StopLocked(Sandbox sb, StepLog& steps) {
+  if (sb.torn_down) return;
+  // The CNI DEL runs beside the pause's end: neither needs the other (the
+  // netns stays pinned until Remove), and the plugins take most of a stop.
+  std::exception_ptr cni_error;
+  std::thread cni;
+  if (!sb.netns_path.empty()) {
+    cni = std::thread([&] {
+      try {
+        cni_.Teardown(AttachmentOf(sb));
+      } catch (...) {
+        cni_error = std::current_exception();
+      }
+    });
   }
+  ScopeExit join([&] {
+    if (cni.joinable()) cni.join();
+  });
+  const oci::Container pause = PauseOf(sb);
+  pause.Stop("TERM", stop_timeout_, "sandbox " + sb.id + ": pause process (pid " + std::to_string(sb.pause_pid) + ")");
+  steps.Step("pause-stop");
+  pause.Delete();  // a stopped sandbox never runs again (CRI): the runtime may forget it now
+  steps.Step("runtime-delete");
+  if (!sb.pause_image.empty() || sb.userns) UnmountImageRootfs(sb.id);
+  if (cni.joinable()) {
+    cni.join();
+    steps.Step("cni-del-rest");
+    if (cni_error) std::rethrow_exception(cni_error);
+  }
+  if (!sb.shm_path.empty()) ShmMount::Remove(sb.shm_path);
+  sb.state = SandboxState::kNotReady;
+  sb.ips.clear();  // released by the CNI DEL above
+  sb.torn_down = true;
+  store_.Save(sb);
+  steps.Step("unmount-record");
+  spdlog::info("sandbox {} stopped", sb.id);
 }
 
 void SandboxManager::Stop(const std::string& id) {
   auto lock = LockSandbox(id);
   auto sb = store_.Get(id);
   if (!sb) return;  // removed while we waited for the lock, or never there
-  StopLocked(std::move(*sb));
+  StepLog steps("StopPodSandbox", "sandbox " + id);
+  StopLocked(std::move(*sb), steps);
 }
 
 void SandboxManager::Remove(const std::string& id) {
   auto lock = LockSandbox(id);
   auto sb = store_.Get(id);
   if (!sb) return;
-  StopLocked(*sb);
-  PauseOf(*sb).Delete();
+  StepLog steps("RemovePodSandbox", "sandbox " + id);
+  StopLocked(*sb, steps);
   if (!sb->netns_path.empty()) network::PinnedNetns::Remove(sb->netns_path);
   if (!sb->userns_path.empty()) network::PinnedNetns::Remove(sb->userns_path);
+  steps.Step("netns");
   storage::RemoveAll(RunDir(id));
+  steps.Step("run-dir");
   store_.Remove(id);
+  steps.Step("record");
   spdlog::info("sandbox {} removed", id);
 }
 

@@ -1,4 +1,5 @@
 // berthd: the berth CRI daemon.
+#include <malloc.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -10,6 +11,9 @@
 
 int main(int argc, char** argv) {
   using namespace berth;
+  // gRPC's threads would each get a malloc arena of their own, every one
+  // holding freed memory; two serve berthd's load (pod/pods.cc trims them).
+  ::mallopt(M_ARENA_MAX, 2);
   server::BlockShutdownSignals();
   config::CommandLine cl;
   config::Config cfg;

@@ -54,6 +54,9 @@ class Container {
   // container of a sandbox runtime is ended through its monitor instead
   // (the runtime has no process of it to signal yet).
   bool Signal(const std::string& signal, bool all = false) const;
+  // Signal without the runtime, when that is what its kill would do (see
+  // container.cc); nullopt when it cannot tell, and the runtime must be asked.
+  std::optional<bool> SignalDirectly(const std::string& signal, bool all) const;
 
   // How it ended, from the monitor's exit file; nullopt while it lives.
   std::optional<ExitStatus> Exit() const { return ReadExitFile(exit_file()); }

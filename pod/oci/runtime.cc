@@ -54,8 +54,14 @@ std::vector<std::string> Runtime::Argv(const std::vector<std::string>& args) con
 }
 
 Runtime::Output Runtime::Run(const std::vector<std::string>& args, std::string_view input) const {
+  // The runtime's share of each operation, by command (kill, delete, ...).
+  static auto& seconds = metrics::Registry::Global().Histogram(
+      "berth_oci_runtime_call_seconds", "Time of each OCI runtime call berthd makes, by runtime handler and command.",
+      {"handler", "command", "result"}, metrics::LatencyBuckets());
+  metrics::CallTimer timer(seconds, {handler_, args.empty() ? "" : args.front()});
   const std::vector<std::string> argv = Argv(args);
   ProcessResult r = RunProcess(path_, argv, kEnv, input, timeout_);
+  if (!r.timed_out && r.Status() == 0) timer.Ok();
   if (r.timed_out) {
     throw DeadlineExceeded(path_ + " " + args.front() + " did not finish within " +
                            std::to_string(timeout_.count() / 1000) + " s");

@@ -20,6 +20,7 @@
 #include "tests/integration/berthd_harness.h"
 #include "tests/integration/pod_calls.h"
 #include "tests/support/registry.h"
+#include "tests/integration/leak_check.h"
 #include "tests/support/shell.h"
 #include "tests/support/temp_dir.h"
 
@@ -269,6 +270,7 @@ class ContainerFixture : public ::testing::Test {
     EXPECT_FALSE(MountTableMentions(id)) << Slurp("/proc/self/mountinfo");
     EXPECT_FALSE(fs::exists(layout().ContainerRunDir(id)));
     EXPECT_FALSE(fs::exists(layout().ContainerDir(id)));
+    ExpectTrashEmptied(layout());
     EXPECT_FALSE(fs::exists(CgroupDir("memory", id)));
     EXPECT_FALSE(fs::exists(CgroupDir("pids", id)));
   }

@@ -193,6 +193,41 @@ TEST_F(ContainerTest, StopEscalatesToSigkillAfterTheTimeout) {
   EXPECT_TRUE(Stop(id, 2).ok()) << "stopping an exited container is fine";
 }
 
+// A stop does at once what a remove would undo of the runtime's (its state,
+// the rootfs mount), so the remove only has berth's own files left, and
+// those go through the trash after the answer.
+TEST_F(ContainerTest, StopReleasesTheRuntimeAndRootfsAndRemoveLeavesTheRestToTheTrash) {
+  StartBerthd(6);
+  const std::string pod = RunPod("release");
+  // Its own PID namespace (kubelet's default): the stop signals its init straight.
+  auto req = CtrRequest(pod, "own-pidns", {"sh", "-c", "echo kept > /written; sleep 4217"});
+  req.mutable_config()->mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(
+      runtime::v1::CONTAINER);
+  const std::string own = MustRunContainer(req);
+  // The pod's PID namespace: only the runtime can end all of it.
+  const std::string shared = MustRunContainer(CtrRequest(pod, "pod-pidns", {"sh", "-c", "sleep 4217 & sleep 4217"}));
+  for (const auto& id : {own, shared}) {
+    ASSERT_TRUE(WaitState(id, runtime::v1::CONTAINER_RUNNING)) << id;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // /written is there
+  EXPECT_EQ(Slurp(layout().ContainerDir(own) + "/upper/written"), "kept\n");
+  for (const auto& id : {own, shared}) {
+    ASSERT_TRUE(Stop(id, 0).ok()) << id;
+    auto st = Status(id).status();
+    EXPECT_EQ(st.state(), runtime::v1::CONTAINER_EXITED) << id;
+    EXPECT_EQ(st.exit_code(), 137) << id;
+    EXPECT_FALSE(MountTableMentions(layout().ContainerRunDir(id))) << id << Slurp("/proc/self/mountinfo");
+    auto [rc, out] = Sh("runc --root " + layout().RuntimeRoot("runc") + " list -q");
+    EXPECT_EQ(out.find(id), std::string::npos) << "the runtime still knows " << id << ": " << out;
+    EXPECT_TRUE(fs::exists(layout().ContainerDir(id) + "/upper")) << "the writable layer stays until the remove";
+  }
+  EXPECT_TRUE(ProcessesMentioning("sleep 4217").empty()) << JoinLines(ProcessesMentioning("sleep 4217"));
+  for (const auto& id : {own, shared}) {
+    ASSERT_TRUE(RemoveCtr(id).ok()) << id;
+    ExpectNothingLeft(id);
+  }
+}
+
 TEST_F(ContainerTest, MemoryLimitExceededEndsOomKilled) {
   StartBerthd(6);
   const std::string pod = RunPod("oom");

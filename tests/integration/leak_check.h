@@ -69,6 +69,16 @@ inline std::string JoinLines(const std::vector<std::string>& v) {
   return s;
 }
 
+// The trash reaper deleted what removals left (within a few seconds).
+inline void ExpectTrashEmptied(const config::Layout& layout) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (const std::string& dir : {layout.Trash(), layout.RunTrash()}) {
+    while (!DirNames(dir).empty() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_TRUE(DirNames(dir).empty()) << dir << " still holds:\n" << JoinLines(DirNames(dir));
+  }
+}
+
 // Everything of every pod gone (call after the pods were removed and,
 // for processes, after berthd stopped or every monitor had time to exit).
 inline void ExpectNothingLeaked(const config::Layout& layout, const std::string& ipam_data_dir,
@@ -77,9 +87,11 @@ inline void ExpectNothingLeaked(const config::Layout& layout, const std::string&
                                  layout.ContainerRecords(), layout.ContainerRunDirs(), layout.CniCache()}) {
     EXPECT_TRUE(DirNames(dir).empty()) << dir << " still holds:\n" << JoinLines(DirNames(dir));
   }
+  ExpectTrashEmptied(layout);
   const std::string mounts = Slurp("/proc/self/mountinfo");
   for (const std::string& dir : {layout.SandboxRunDirs() + "/", layout.ContainerRunDirs() + "/",
-                                 layout.ContainerRecords() + "/", layout.NetnsDir() + "/"}) {
+                                 layout.ContainerRecords() + "/", layout.NetnsDir() + "/", layout.Trash() + "/",
+                                 layout.RunTrash() + "/"}) {
     EXPECT_EQ(mounts.find(dir), std::string::npos) << "a mount under " << dir << " is left:\n" << mounts;
   }
   EXPECT_TRUE(IpReservations(ipam_data_dir).empty())
