@@ -1,6 +1,7 @@
 #include "conmon/supervisor.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -25,6 +26,26 @@ namespace {
 
 // How long attached clients get to take the last output at the end.
 constexpr std::chrono::seconds kAttachFlushLimit{5};
+// One read of container output: what a chatty container dirties of the
+// stack for good, so no bigger than throughput needs.
+constexpr size_t kReadChunk = 16 * 1024;
+
+// The main thread's stack pages below the caller's frame (less a margin for
+// what it calls next) hold only dead frames of the create and start: they go
+// back to the kernel, as zero pages that fault in again if ever needed. A
+// monitor lives as long as its container; these pages would stay dirty.
+void ReleaseDeadStack() {
+  char marker = 0;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t keep_from = (reinterpret_cast<uintptr_t>(&marker) & ~(page - 1)) - 4 * page;
+  std::ifstream maps("/proc/self/maps");
+  for (std::string line; std::getline(maps, line);) {
+    if (line.find("[stack]") == std::string::npos) continue;
+    const uintptr_t low = std::stoull(line.substr(0, line.find('-')), nullptr, 16);
+    if (keep_from > low) ::madvise(reinterpret_cast<void*>(low), keep_from - low, MADV_DONTNEED);
+    return;
+  }
+}
 
 timespec Now() {
   timespec ts{};
@@ -87,6 +108,10 @@ int Supervisor::Run() {
     return 0;
   }
   start.reset();  // unlinked: berthd sees the container as started
+  // The container may run for months: what the create and start allocated
+  // and freed goes back to the kernel now, not stays dirty in the heap.
+  ::malloc_trim(0);
+  ReleaseDeadStack();
   if (o_.wait_by_runtime) {
     WaitByRuntime();
     return 0;
@@ -364,7 +389,7 @@ void Supervisor::Reap() {
 }
 
 bool Supervisor::ReadPipe(size_t i) {
-  char buf[65536];
+  char buf[kReadChunk];
   ssize_t n = ::read(out_read_[i].get(), buf, sizeof buf);
   const Stream stream = i == 0 ? Stream::kStdout : Stream::kStderr;
   if (n > 0) {

@@ -15,7 +15,7 @@
 # The busybox image (hack/build-test-images.sh) is pushed to the private
 # registry and pulled by both runtimes before anything is timed.
 # (c) RSS of one idle monitor: one pod with one `sleep` container per runtime,
-#     left idle BENCH_IDLE_SECONDS, then VmRSS and PSS (smaps_rollup) of
+#     left idle BENCH_IDLE_SECONDS, then RSS and PSS (smaps_rollup) of
 #     berth-conmon (the container's; berth also runs one for the pod's pause),
 #     of containerd-shim-runc-v2 (one per pod: it serves pause and container),
 #     and of Debian's conmon (CRI-O's) running the same busybox `sleep` from an
@@ -40,17 +40,6 @@ for v in ROUNDS BATCH IDLE; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "bench-containers: BENCH_$v must be a positive number" >&2; exit 1; }
 done
 
-# CRI-O's conmon, run by hand below; cleaned up before the daemons go.
-CONMON_DIR=
-bench_extra_cleanup() {
-  [ -n "$CONMON_DIR" ] || return 0
-  runc --root "$CONMON_DIR/runc" delete --force bench-conmon > /dev/null 2>&1
-  local pid
-  pid=$(cat "$CONMON_DIR/conmon.pid" 2> /dev/null) || return 0
-  # conmon exits once its container is gone; kill it only if it is still ours.
-  for _ in $(seq 50); do kill -0 "$pid" 2> /dev/null || return 0; sleep 0.1; done
-  grep -q conmon "/proc/$pid/comm" 2> /dev/null && kill -KILL "$pid"
-}
 source "$BERTH_SRC/hack/bench-daemons.sh"
 
 # --- the busybox image, in the registry and in both runtimes -----------------------------
@@ -59,19 +48,14 @@ start_both_with_busybox
 bench() {  # name kind prefix: berth-cri-bench's ctr or exec line
   local name=$1 kind=$2 prefix=$3 args
   if [ "$kind" = ctr ]; then args=(ctr "${SOCK[$name]}" 1 "$BATCH"); else args=(exec "${SOCK[$name]}" "$BATCH"); fi
-  "$CLIENT" "${args[@]}" "$WORK/pods" "$CGROUP_ROOT" "$prefix" "$IMAGE" || {
-    log "$name: $kind failed; last lines of its log:"
-    tail -n 30 "$WORK/$name.log" >&2
-    exit 1
-  }
+  client_or_die "$name" "${args[@]}" "$WORK/pods" "$CGROUP_ROOT" "$prefix" "$IMAGE"
 }
 
 # --- (a), (b): warm-up, then the timed rounds ----------------------------------------------
 RESULT=$CACHE/containers-$(date +%Y%m%d-%H%M%S).tsv
 {
   echo "# hack/bench-containers.sh $(date -Is): $ROUNDS rounds of $BATCH per kind and runtime;" \
-    "berth $(git -C "$BERTH_SRC" describe --always --dirty 2> /dev/null || echo unknown);" \
-    "$(containerd --version | awk '{print $1, $3}'); $(runc --version | head -1); $(nproc) cpus"
+    "$(describe_run)"
   echo "# load before: $(uptime)"
   printf 'round\truntime\tkind\tstop_mean_ms\trm_mean_ms\tms...\n'
 } > "$RESULT"
@@ -80,9 +64,9 @@ for name in berth containerd; do
   for kind in ctr exec; do bench "$name" "$kind" "$name-warm-$kind" > /dev/null; done
 done
 for round in $(seq "$ROUNDS"); do
-  if [ $((round % 2)) -eq 1 ]; then order=(berth containerd); else order=(containerd berth); fi
+  turn_order "$round"
   for kind in ctr exec; do
-    for name in "${order[@]}"; do
+    for name in "${ORDER[@]}"; do
       line=$(bench "$name" "$kind" "$name-r$round-$kind")
       python3 - "$round" "$name" "$line" >> "$RESULT" <<'PY'
 import sys
@@ -97,70 +81,9 @@ PY
 done
 echo "# load after: $(uptime)" >> "$RESULT"
 
-# --- (c) RSS of idle monitors ---------------------------------------------------------------
-pid_of() {  # pattern: the one process whose NUL-joined command line matches (extended regex)
-  local f pid found=
-  for f in /proc/[0-9]*/cmdline; do
-    pid=${f#/proc/}; pid=${pid%/cmdline}
-    if { tr '\0' ' ' < "$f"; } 2> /dev/null | grep -Eq -- "$1"; then
-      [ -z "$found" ] || die "more than one process matches '$1' ($found, $pid)"
-      found=$pid
-    fi
-  done
-  [ -n "$found" ] || die "no process matches '$1'"
-  echo "$found"
-}
-
-memory() {  # label pid: "label pid rss_kib pss_kib" from /proc
-  local rss pss
-  rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$2/status")
-  pss=$(awk '/^Pss:/ { print $2 }' "/proc/$2/smaps_rollup")
-  echo "$1 $2 $rss $pss"
-}
-
-# CRI-O's conmon on an OCI bundle: the busybox layer as rootfs, `runc spec`'s
-# defaults but for `sleep 3600`, no terminal and a cgroup under ours.
-run_conmon() {
-  local d=$WORK/conmon manifest layer
-  CONMON_DIR=$d
-  mkdir -p "$d/bundle/rootfs" "$d/exits" "$d/sockets" "$d/runc"
-  manifest=$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "amd64") | .digest' \
-    "$WORK/busybox-image/index.json")
-  layer=$(jq -r '.layers[0].digest' "$WORK/busybox-image/blobs/${manifest/://}")
-  tar -xzf "$WORK/busybox-image/blobs/${layer/://}" -C "$d/bundle/rootfs"
-  (cd "$d/bundle" && runc spec)
-  jq --arg cg "$CGROUP_ROOT/conmon" '.process.args = ["sleep", "3600"] | .process.terminal = false
-    | .linux.cgroupsPath = $cg' "$d/bundle/config.json" > "$d/bundle/config.json.new"
-  mv "$d/bundle/config.json.new" "$d/bundle/config.json"
-  # conmon forks off the monitor (pid in conmon.pid), which runs `runc create`;
-  # without CRI-O's sync pipe the foreground conmon exits at once, so we wait
-  # for the container to be created before starting it.
-  conmon --api-version 1 -c bench-conmon -u bench-conmon -n bench-conmon -r /usr/sbin/runc \
-    --runtime-arg "--root=$d/runc" -b "$d/bundle" -p "$d/container.pid" -P "$d/conmon.pid" \
-    -l "k8s-file:$d/ctr.log" --exit-dir "$d/exits" --socket-dir-path "$d/sockets" --log-level warning \
-    > "$d/conmon.out" 2>&1 || { cat "$d/conmon.out" >&2; die "conmon failed"; }
-  for _ in $(seq 100); do
-    [ "$(runc --root "$d/runc" state bench-conmon 2> /dev/null | jq -r .status)" = created ] && break
-    sleep 0.1
-  done
-  runc --root "$d/runc" start bench-conmon
-  [ "$(runc --root "$d/runc" state bench-conmon | jq -r .status)" = running ] || die "conmon's container is not running"
-}
-
-declare -A POD=() CTR=()
-for name in berth containerd; do
-  read -r _ POD[$name] CTR[$name] <<< "$("$CLIENT" idle "${SOCK[$name]}" "$WORK/pods" "$CGROUP_ROOT" "$name-idle" "$IMAGE")"
-done
-run_conmon
-log "idling ${IDLE}s before reading memory"
-sleep "$IDLE"
+# --- (c) memory of idle monitors (idle_monitors_memory: hack/bench-daemons.sh) ------------------
 MEM=$WORK/memory.txt
-{
-  memory berth-conmon "$(pid_of "berth-conmon .*--id ${CTR[berth]} ")"
-  memory berth-conmon-pause "$(pid_of "berth-conmon .*--id ${POD[berth]} ")"
-  memory containerd-shim "$(pid_of "containerd-shim-runc-v2 .*-id ${POD[containerd]} .*-address ${SOCK[containerd]} ")"
-  memory conmon "$(cat "$WORK/conmon/conmon.pid")"
-} > "$MEM"
+idle_monitors_memory "$MEM" "$IDLE"
 sed 's/^/# memory /' "$MEM" >> "$RESULT"
 
 # --- results ----------------------------------------------------------------------------------
@@ -197,7 +120,7 @@ for kind, title in (("ctr", "CreateContainer+StartContainer"), ("exec", "ExecSyn
                "   (below 1: berth faster; target < 1)")
 mem = {}
 for line in open(sys.argv[2]):
-    label, pid, rss, pss = line.split()
+    label, pid, rss, pss, _ = line.split()
     mem[label] = (int(rss), int(pss), pid)
 out.append(f"Idle monitor memory, KiB  {'RSS':>7} {'PSS':>7}")
 for label, what in (("berth-conmon", "the container's"), ("berth-conmon-pause", "the pod's pause"),

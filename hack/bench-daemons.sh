@@ -1,4 +1,4 @@
-# Shared by the runtime benchmarks (hack/bench-runp.sh, hack/bench-containers.sh):
+# Shared by the runtime benchmarks (hack/bench.sh and hack/bench-{runp,containers,stats,streaming,pull}.sh):
 # berthd and containerd (Debian's, with its CRI plugin) side by side, each on
 # its own root, socket and runc root, with the same CNI network config (bridge
 # + portmap, plugins from /usr/lib/cni) except for its name, bridge and subnet
@@ -13,7 +13,11 @@
 # starts the registry (REGISTRY, PAUSE_IMAGE); then call start_berth and
 # start_containerd (both may pull from REGISTRY over plain http). A script with more
 # to clean up defines bench_extra_cleanup (run first, under set +e).
+# Also shared: client_or_die, turn_order, describe_run, pid_of, smaps,
+# run_conmon (CRI-O's conmon by hand, stopped by the trap), idle_monitors_memory
+# and cached_bench_image (the large image hack/bench-pull.sh and hack/bench.sh pull).
 #   BENCH_BUILD_DIR=build/bench       where berthd and friends are built (Release)
+#   BENCH_NO_BUILD=1                  use what BENCH_BUILD_DIR holds: no install-deps, no cmake
 #   BENCH_CACHE=/var/tmp/berth-bench  work dirs and results
 #   BENCH_SUBNET_BERTH=10.197.0.0/16  BENCH_SUBNET_CONTAINERD=10.198.0.0/16
 # shellcheck shell=bash
@@ -51,13 +55,16 @@ for r in json.load(sys.stdin):
 ' "${SUBNET[berth]}" "${SUBNET[containerd]}"
 
 # --- (b) dependencies, build -------------------------------------------------------------
-"$BERTH_SRC/hack/install-deps.sh" >&2
-cmake -S "$BERTH_SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBERTH_WERROR=OFF -DBERTH_TESTS=ON > /dev/null
-cmake --build "$BUILD" -j "$JOBS" --target berthd berth-conmon berth-pause berth-cri-bench >&2
+if [ -z "${BENCH_NO_BUILD:-}" ]; then
+  "$BERTH_SRC/hack/install-deps.sh" >&2
+  cmake -S "$BERTH_SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBERTH_WERROR=OFF -DBERTH_TESTS=ON > /dev/null
+  cmake --build "$BUILD" -j "$JOBS" --target berthd berth-conmon berth-pause berth-cri-bench >&2
+fi
 BERTHD=$BUILD/server/berthd
 CONMON=$BUILD/conmon/berth-conmon
 PAUSE=$BUILD/pod/berth-pause
 CLIENT=$BUILD/tests/bench/berth-cri-bench
+for f in "$BERTHD" "$CONMON" "$PAUSE" "$CLIENT"; do [ -x "$f" ] || die "$f is not built"; done
 
 # --- processes and cleanup ---------------------------------------------------------------
 WORK=$(mktemp -d "$CACHE/$BENCH_NAME.XXXXXX")
@@ -106,13 +113,25 @@ kill_shims() {
   done
 }
 
+CONMON_DIR=$WORK/conmon  # run_conmon's
+stop_conmon() {  # deletes run_conmon's container; its conmon then exits (killed only if it is still ours)
+  [ -d "$CONMON_DIR/runc" ] || return 0
+  runc --root "$CONMON_DIR/runc" delete --force bench-conmon > /dev/null 2>&1
+  local pid
+  pid=$(cat "$CONMON_DIR/conmon.pid" 2> /dev/null) || { rm -rf "$CONMON_DIR"; return 0; }
+  for _ in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2> /dev/null && grep -q conmon "/proc/$pid/comm" 2> /dev/null && kill -KILL "$pid"
+  rm -rf "$CONMON_DIR"
+}
+
 cleanup() {
   local status=$? name d keep
   trap - EXIT INT TERM
   set +e  # clean up as much as possible, whatever fails
   declare -F bench_extra_cleanup > /dev/null && bench_extra_cleanup
-  if [ "$status" -ne 0 ]; then  # keep the daemons' logs of a failed run
-    keep=$CACHE/$BENCH_NAME-failed-$(date +%Y%m%d-%H%M%S)
+  stop_conmon
+  if [ "$status" -ne 0 ] || [ -n "${BENCH_KEEP_LOGS:-}" ]; then  # keep the daemons' logs of a failed run
+    keep=$CACHE/$BENCH_NAME-$([ "$status" -ne 0 ] && echo failed-)$(date +%Y%m%d-%H%M%S)
     mkdir -p "$keep" && cp "$WORK"/*.log "$keep"/ 2> /dev/null && log "daemon logs kept in $keep"
     [ -n "${RESULT:-}" ] && rm -f "$RESULT"  # no half-written results
   fi
@@ -192,7 +211,7 @@ start_berth() {
   printf 'images:\n  registries:\n    "%s": {insecure: true}\n' "$REGISTRY" > "$d/berth.yaml"
   "$BERTHD" serve --config "$d/berth.yaml" --config-dir "$d/config.d" --root "$d/root" --run-root "$d/run" \
     --listen "$d/berth.sock" --cni-conf-dir "$d/cni" --cni-bin-dir /usr/lib/cni --conmon "$CONMON" \
-    --pause-binary "$PAUSE" --cgroup-manager cgroupfs --default-runtime runc --log-level info \
+    --pause-binary "$PAUSE" --cgroup-manager cgroupfs --default-runtime runc --log-level "${BENCH_LOG_LEVEL:-info}" \
     >> "$WORK/berth.log" 2>&1 &
   PIDS[berth]=$!
   SOCK[berth]=$d/berth.sock
@@ -266,4 +285,116 @@ start_both_with_busybox() {
     "$CLIENT" pull "${SOCK[$name]}" "$IMAGE" > /dev/null || { tail -n 20 "$WORK/$name.log" >&2; exit 1; }
   done
   mkdir -p "$WORK/pods"
+}
+
+# --- (f) helpers for the scripts that source this ------------------------------------------------
+client_or_die() {  # name args...: runs berth-cri-bench args against daemon name; on failure its log's tail, exit 1
+  local name=$1
+  shift
+  "$CLIENT" "$@" && return 0
+  log "$name: berth-cri-bench $1 failed; last lines of its log:"
+  tail -n 30 "$WORK/$name.log" >&2
+  exit 1
+}
+
+# shellcheck disable=SC2034  # ORDER is for the caller
+turn_order() {  # round: sets ORDER to the runtimes in that round's order, alternating so noise hits both alike
+  if [ $(($1 % 2)) -eq 1 ]; then ORDER=(berth containerd); else ORDER=(containerd berth); fi
+}
+
+describe_run() {  # one line naming what runs: berth's commit, containerd, runc, cpus
+  echo "berth $(git -C "$BERTH_SRC" describe --always --dirty 2> /dev/null || echo unknown);" \
+    "$(containerd --version | awk '{print $1, $3}'); $(runc --version | head -1); $(nproc) cpus"
+}
+
+pid_of() {  # pattern: the one process whose space-joined command line matches (extended regex)
+  local f pid found=
+  for f in /proc/[0-9]*/cmdline; do
+    pid=${f#/proc/}; pid=${pid%/cmdline}
+    if { tr '\0' ' ' < "$f"; } 2> /dev/null | grep -Eq -- "$1"; then
+      [ -z "$found" ] || die "more than one process matches '$1' ($found, $pid)"
+      found=$pid
+    fi
+  done
+  [ -n "$found" ] || die "no process matches '$1'"
+  echo "$found"
+}
+
+smaps() {  # label pid: "label pid rss_kib pss_kib private_dirty_kib" (/proc/PID/smaps_rollup)
+  awk -v label="$1" -v pid="$2" '/^Rss:/ { r = $2 } /^Pss:/ { p = $2 } /^Private_Dirty:/ { d = $2 }
+    END { if (r == "") exit 1; print label, pid, r, p, d }' "/proc/$2/smaps_rollup"
+}
+
+# CRI-O's conmon (Debian's) on an OCI bundle, as the reference monitor: the
+# busybox layer as rootfs, `runc spec`'s defaults but for `sleep 3600`, no
+# terminal and a cgroup under ours. Needs start_both_with_busybox's layout.
+# Sets CONMON_PID; stop_conmon (also run by the trap) deletes it.
+run_conmon() {
+  local d=$CONMON_DIR manifest layer
+  mkdir -p "$d/bundle/rootfs" "$d/exits" "$d/sockets" "$d/runc"
+  manifest=$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "amd64") | .digest' \
+    "$WORK/busybox-image/index.json")
+  layer=$(jq -r '.layers[0].digest' "$WORK/busybox-image/blobs/${manifest/://}")
+  tar -xzf "$WORK/busybox-image/blobs/${layer/://}" -C "$d/bundle/rootfs"
+  (cd "$d/bundle" && runc spec)
+  jq --arg cg "$CGROUP_ROOT/conmon" '.process.args = ["sleep", "3600"] | .process.terminal = false
+    | .linux.cgroupsPath = $cg' "$d/bundle/config.json" > "$d/bundle/config.json.new"
+  mv "$d/bundle/config.json.new" "$d/bundle/config.json"
+  # conmon forks off the monitor (pid in conmon.pid), which runs `runc create`;
+  # without CRI-O's sync pipe the foreground conmon exits at once, so we wait
+  # for the container to be created before starting it.
+  conmon --api-version 1 -c bench-conmon -u bench-conmon -n bench-conmon -r /usr/sbin/runc \
+    --runtime-arg "--root=$d/runc" -b "$d/bundle" -p "$d/container.pid" -P "$d/conmon.pid" \
+    -l "k8s-file:$d/ctr.log" --exit-dir "$d/exits" --socket-dir-path "$d/sockets" --log-level warning \
+    > "$d/conmon.out" 2>&1 || { cat "$d/conmon.out" >&2; die "conmon failed"; }
+  for _ in $(seq 100); do
+    [ "$(runc --root "$d/runc" state bench-conmon 2> /dev/null | jq -r .status)" = created ] && break
+    sleep 0.1
+  done
+  runc --root "$d/runc" start bench-conmon
+  [ "$(runc --root "$d/runc" state bench-conmon | jq -r .status)" = running ] || die "conmon's container is not running"
+  # shellcheck disable=SC2034  # CONMON_PID is for the caller
+  CONMON_PID=$(cat "$d/conmon.pid")
+}
+
+# One idle pod with one `sleep` container in each runtime, and CRI-O's conmon
+# on the same busybox `sleep`, left idle `settle` seconds; then writes
+# "label pid rss pss private_dirty" (smaps) for berth-conmon (the container's),
+# berth-conmon-pause (the pod's), containerd-shim (the pod's: pause and
+# container) and conmon into file. The pods stay for rmp, conmon for stop_conmon.
+idle_monitors_memory() {  # file settle
+  local name line pod ctr ctr_mon pause_mon shim
+  declare -A pod_of=() ctr_of=()
+  for name in berth containerd; do
+    line=$(client_or_die "$name" idle "${SOCK[$name]}" "$WORK/pods" "$CGROUP_ROOT" "$name-idle" "$IMAGE")
+    read -r _ pod ctr <<< "$line"
+    pod_of[$name]=$pod ctr_of[$name]=$ctr
+  done
+  run_conmon
+  log "idling ${2}s before reading the monitors' memory"
+  sleep "$2"
+  ctr_mon=$(pid_of "berth-conmon .*--id ${ctr_of[berth]} ")
+  pause_mon=$(pid_of "berth-conmon .*--id ${pod_of[berth]} ")
+  shim=$(pid_of "containerd-shim-runc-v2 .*-id ${pod_of[containerd]} .*-address ${SOCK[containerd]} ")
+  {
+    smaps berth-conmon "$ctr_mon"
+    smaps berth-conmon-pause "$pause_mon"
+    smaps containerd-shim "$shim"
+    smaps conmon "$CONMON_PID"
+  } > "$1"
+}
+
+# The large image (hack/build-bench-image.sh), built once into the cache;
+# prints its OCI layout's path.
+cached_bench_image() {
+  local version=v1 layout  # bump version when hack/build-bench-image.sh changes what it builds
+  layout=$CACHE/image-$version
+  if [ ! -f "$layout/.complete" ]; then
+    log "building the benchmark image in $layout (once; takes a while)"
+    rm -rf "$layout" "$layout.tmp"
+    "$BERTH_SRC/hack/build-bench-image.sh" "$layout.tmp" >&2
+    touch "$layout.tmp/.complete"
+    mv "$layout.tmp" "$layout"
+  fi
+  echo "$layout"
 }

@@ -50,20 +50,14 @@ start_containerd
 mkdir -p "$WORK/pods"
 
 runp() {  # name count prefix: prints berth-cri-bench's runp line
-  local name=$1
-  "$CLIENT" runp "${SOCK[$name]}" "$2" "$WORK/pods" "$CGROUP_ROOT" "$3" || {
-    log "$name: runp failed; last lines of its log:"
-    tail -n 30 "$WORK/$name.log" >&2
-    exit 1
-  }
+  client_or_die "$1" runp "${SOCK[$1]}" "$2" "$WORK/pods" "$CGROUP_ROOT" "$3"
 }
 
 # --- (f) warm-up, then the timed rounds -----------------------------------------------------------
 RESULT=$CACHE/runp-$(date +%Y%m%d-%H%M%S).tsv
 {
   echo "# hack/bench-runp.sh $(date -Is): $PODS pods per runtime in batches of $BATCH after $WARMUP warm-up;" \
-    "berth $(git -C "$BERTH_SRC" describe --always --dirty 2> /dev/null || echo unknown);" \
-    "$(containerd --version | awk '{print $1, $3}'); $(runc --version | head -1); $(nproc) cpus"
+    "$(describe_run)"
   echo "# load before: $(uptime)"
   printf 'round\truntime\tbatch_stop_mean_ms\tbatch_rm_mean_ms\trun_ms...\n'
 } > "$RESULT"
@@ -73,8 +67,8 @@ if [ "$WARMUP" -gt 0 ]; then
 fi
 ROUNDS=$((PODS / BATCH))
 for round in $(seq "$ROUNDS"); do
-  if [ $((round % 2)) -eq 1 ]; then order=(berth containerd); else order=(containerd berth); fi
-  for name in "${order[@]}"; do
+  turn_order "$round"
+  for name in "${ORDER[@]}"; do
     line=$(runp "$name" "$BATCH" "$name-r$round")
     python3 - "$round" "$name" "$line" >> "$RESULT" <<'PY'
 import sys

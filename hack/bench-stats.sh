@@ -36,16 +36,15 @@ start_both_with_busybox
 RESULT=$CACHE/stats-$(date +%Y%m%d-%H%M%S).tsv
 {
   echo "# hack/bench-stats.sh $(date -Is): $ROUNDS rounds of $SAMPLES samples, $PODS x $PER_POD containers;" \
-    "berth $(git -C "$BERTH_SRC" describe --always --dirty 2> /dev/null || echo unknown);" \
-    "$(containerd --version | awk '{print $1, $3}'); $(runc --version | head -1); $(nproc) cpus"
+    "$(describe_run)"
   printf 'round\truntime\tcall\tms...\n'
 } > "$RESULT"
 head -n 1 "$RESULT"
 for round in $(seq "$ROUNDS"); do
-  if [ $((round % 2)) -eq 1 ]; then order=(berth containerd); else order=(containerd berth); fi
-  for name in "${order[@]}"; do
-    line=$("$CLIENT" stats "${SOCK[$name]}" "$PODS" "$PER_POD" "$SAMPLES" "$WORK/pods" "$CGROUP_ROOT" \
-      "$name-r$round" "$IMAGE") || { log "$name: stats failed"; tail -n 30 "$WORK/$name.log" >&2; exit 1; }
+  turn_order "$round"
+  for name in "${ORDER[@]}"; do
+    line=$(client_or_die "$name" stats "${SOCK[$name]}" "$PODS" "$PER_POD" "$SAMPLES" "$WORK/pods" "$CGROUP_ROOT" \
+      "$name-r$round" "$IMAGE")
     python3 - "$round" "$name" "$line" >> "$RESULT" <<'PY'
 import sys
 kv = dict(x.split("=", 1) for x in sys.argv[3].split()[1:])

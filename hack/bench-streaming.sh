@@ -47,18 +47,13 @@ bench() {  # name kind prefix: berth-cri-bench's stream_exec or port_forward lin
   else
     args=(port-forward "${SOCK[$name]}" "$CONNECTIONS" "$MIB")
   fi
-  "$CLIENT" "${args[@]}" "$WORK/pods" "$CGROUP_ROOT" "$prefix" "$IMAGE" || {
-    log "$name: $kind failed; last lines of its log:"
-    tail -n 30 "$WORK/$name.log" >&2
-    exit 1
-  }
+  client_or_die "$name" "${args[@]}" "$WORK/pods" "$CGROUP_ROOT" "$prefix" "$IMAGE"
 }
 
 RESULT=$CACHE/streaming-$(date +%Y%m%d-%H%M%S).tsv
 {
   echo "# hack/bench-streaming.sh $(date -Is): $ROUNDS rounds of $BATCH execs and $CONNECTIONS x $MIB MiB" \
-    "port-forward connections per runtime; berth $(git -C "$BERTH_SRC" describe --always --dirty 2> /dev/null || echo unknown);" \
-    "$(containerd --version | awk '{print $1, $3}'); $(runc --version | head -1); $(nproc) cpus"
+    "port-forward connections per runtime; $(describe_run)"
   echo "# load before: $(uptime)"
   printf 'round\truntime\tkind\tvalues (exec: ms; forward: MB/s)...\n'
 } > "$RESULT"
@@ -67,9 +62,9 @@ for name in berth containerd; do
   for kind in exec forward; do bench "$name" "$kind" "$name-warm-$kind" > /dev/null; done
 done
 for round in $(seq "$ROUNDS"); do
-  if [ $((round % 2)) -eq 1 ]; then order=(berth containerd); else order=(containerd berth); fi
+  turn_order "$round"
   for kind in exec forward; do
-    for name in "${order[@]}"; do
+    for name in "${ORDER[@]}"; do
       line=$(bench "$name" "$kind" "$name-r$round-$kind")
       python3 - "$round" "$name" "$kind" "$line" >> "$RESULT" <<'PY'
 import sys

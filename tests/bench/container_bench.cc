@@ -17,26 +17,6 @@ using runtime::v1::RuntimeService;
 
 constexpr auto kExecTimeoutSeconds = 10;
 
-// Runs pod <prefix>-<n> as kubelet would (log directory first); false on failure.
-bool RunPod(RuntimeService::Stub& stub, const RunpOptions& opt, int n, ReadyPod* pod) {
-  const std::string uid = NewUid();
-  pod->log_dir = opt.log_root + "/" + opt.name_prefix + "-" + std::to_string(n) + "_" + uid;
-  std::error_code ec;
-  fs::create_directories(pod->log_dir, ec);
-  if (ec) {
-    std::fprintf(stderr, "berth-cri-bench: mkdir %s: %s\n", pod->log_dir.c_str(), ec.message().c_str());
-    return false;
-  }
-  const auto req = PodRequest(opt, n, uid, pod->log_dir);
-  runtime::v1::RunPodSandboxResponse resp;
-  grpc::ClientContext ctx;
-  SetDeadline(ctx);
-  if (!Check("RunPodSandbox", req.config().metadata().name(), stub.RunPodSandbox(&ctx, req, &resp))) return false;
-  pod->id = resp.pod_sandbox_id();
-  pod->config = req.config();
-  return true;
-}
-
 // The CreateContainer request kubelet sends for a plain container running
 // `sleep 3600` (its own PID namespace, logs under the pod's log directory).
 runtime::v1::CreateContainerRequest ContainerRequest(const ReadyPod& pod, const std::string& image,
@@ -58,28 +38,49 @@ runtime::v1::CreateContainerRequest ContainerRequest(const ReadyPod& pod, const 
   return req;
 }
 
-// CreateContainer then StartContainer; *ms covers both. Sets *id once created.
-bool CreateAndStart(RuntimeService::Stub& stub, const ReadyPod& pod, const std::string& image,
-                    const std::string& name, std::string* id, double* ms,
-                    const std::vector<std::string>& cmd = {"sleep", "3600"}) {
+}  // namespace
+
+bool RunPod(RuntimeService::Stub& stub, const RunpOptions& opt, int n, ReadyPod* pod) {
+  const std::string uid = NewUid();
+  pod->log_dir = opt.log_root + "/" + opt.name_prefix + "-" + std::to_string(n) + "_" + uid;
+  std::error_code ec;
+  fs::create_directories(pod->log_dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "berth-cri-bench: mkdir %s: %s\n", pod->log_dir.c_str(), ec.message().c_str());
+    return false;
+  }
+  const auto req = PodRequest(opt, n, uid, pod->log_dir);
+  runtime::v1::RunPodSandboxResponse resp;
+  grpc::ClientContext ctx;
+  SetDeadline(ctx);
+  if (!Check("RunPodSandbox", req.config().metadata().name(), stub.RunPodSandbox(&ctx, req, &resp))) return false;
+  pod->id = resp.pod_sandbox_id();
+  pod->config = req.config();
+  return true;
+}
+
+bool CreateAndStart(RuntimeService::Stub& stub, const ReadyPod& pod, const std::string& image, const std::string& name,
+                    std::string* id, CtrTimes* times, const std::vector<std::string>& cmd) {
   const auto creq = ContainerRequest(pod, image, name, cmd);
   runtime::v1::CreateContainerResponse cresp;
   grpc::ClientContext cctx;
   SetDeadline(cctx);
   const auto start = std::chrono::steady_clock::now();
   if (!Check("CreateContainer", name, stub.CreateContainer(&cctx, creq, &cresp))) return false;
+  times->create_ms = MillisSince(start);
   *id = cresp.container_id();
   runtime::v1::StartContainerRequest sreq;
   sreq.set_container_id(*id);
   runtime::v1::StartContainerResponse sresp;
   grpc::ClientContext sctx;
   SetDeadline(sctx);
+  const auto started = std::chrono::steady_clock::now();
   if (!Check("StartContainer", name, stub.StartContainer(&sctx, sreq, &sresp))) return false;
-  *ms = MillisSince(start);
+  times->start_ms = MillisSince(started);
+  times->total_ms = MillisSince(start);
   return true;
 }
 
-// StopContainer (timeout 0: SIGKILL, `sleep` ignores nothing anyway) then RemoveContainer.
 bool StopAndRemoveContainer(RuntimeService::Stub& stub, const std::string& id, double* stop_ms, double* rm_ms) {
   runtime::v1::StopContainerRequest sreq;
   sreq.set_container_id(id);
@@ -101,8 +102,6 @@ bool StopAndRemoveContainer(RuntimeService::Stub& stub, const std::string& id, d
   return true;
 }
 
-}  // namespace
-
 bool RemovePods(RuntimeService::Stub& stub, const std::vector<ReadyPod>& pods) {
   bool ok = true;
   for (const ReadyPod& pod : pods) {
@@ -123,9 +122,9 @@ void PrintStats(const char* what, const std::vector<double>& ms, const std::stri
 bool PodWithContainer(RuntimeService::Stub& stub, const ContainerOptions& opt, std::vector<ReadyPod>* pods,
                       std::string* ctr, const std::vector<std::string>& cmd) {
   pods->emplace_back();
-  double ms = 0;
+  CtrTimes times;
   return RunPod(stub, opt.pod, 0, &pods->back()) &&
-         CreateAndStart(stub, pods->back(), opt.image, opt.pod.name_prefix + "-sleep", ctr, &ms, cmd);
+         CreateAndStart(stub, pods->back(), opt.image, opt.pod.name_prefix + "-sleep", ctr, &times, cmd);
 }
 
 int Ctr(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt) {
@@ -133,7 +132,7 @@ int Ctr(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt) {
   if (!Connected(*stub)) return 1;
   std::vector<ReadyPod> pods;
   std::vector<std::string> ids;
-  std::vector<double> run_ms, stop_ms, rm_ms;
+  std::vector<double> run_ms, create_ms, start_ms, stop_ms, rm_ms;
   bool ok = true;
   for (int p = 0; p < opt.pods && ok; ++p) {
     pods.emplace_back();
@@ -144,10 +143,14 @@ int Ctr(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt) {
     const ReadyPod& pod = pods[static_cast<size_t>(i % opt.pods)];
     std::string id, name = "c";
     name += std::to_string(i);  // not "c" + ...: GCC 12's -Wrestrict false positive at -O2
-    double ms = 0;
-    ok = CreateAndStart(*stub, pod, opt.image, name, &id, &ms);
+    CtrTimes t;
+    ok = CreateAndStart(*stub, pod, opt.image, name, &id, &t);
     if (!id.empty()) ids.push_back(id);
-    if (ok) run_ms.push_back(ms);
+    if (ok) {
+      run_ms.push_back(t.total_ms);
+      create_ms.push_back(t.create_ms);
+      start_ms.push_back(t.start_ms);
+    }
   }
   for (const std::string& id : ids) {
     double stop = 0, rm = 0;
@@ -160,56 +163,11 @@ int Ctr(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt) {
   }
   ok = RemovePods(*stub, pods) && ok;
   if (!ok || run_ms.empty()) return 1;
-  char extra[96];
-  std::snprintf(extra, sizeof extra, " stop_mean_ms=%.2f rm_mean_ms=%.2f", Mean(stop_ms), Mean(rm_ms));
+  char means[96];
+  std::snprintf(means, sizeof means, " stop_mean_ms=%.2f rm_mean_ms=%.2f", Mean(stop_ms), Mean(rm_ms));
+  const std::string extra = means + (" create_ms=" + Join(create_ms)) + " start_ms=" + Join(start_ms) +
+                            " stop_ms=" + Join(stop_ms) + " rm_ms=" + Join(rm_ms);
   PrintStats("ctr", run_ms, extra);
-  return 0;
-}
-
-int Stats(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt, int samples) {
-  auto stub = RuntimeService::NewStub(channel);
-  if (!Connected(*stub)) return 1;
-  std::vector<ReadyPod> pods;
-  bool ok = true;
-  for (int p = 0; p < opt.pods && ok; ++p) {
-    pods.emplace_back();
-    ok = RunPod(*stub, opt.pod, p, &pods.back());
-  }
-  const int want = opt.pods * opt.per_pod;
-  for (int i = 0; ok && i < want; ++i) {
-    std::string id, name = "s";
-    name += std::to_string(i);
-    double ms = 0;
-    ok = CreateAndStart(*stub, pods[static_cast<size_t>(i % opt.pods)], opt.image, name, &id, &ms);
-  }
-  std::vector<double> lcs, lps;
-  for (int i = 0; ok && i < samples; ++i) {
-    runtime::v1::ListContainerStatsResponse cresp;
-    grpc::ClientContext cctx;
-    SetDeadline(cctx);
-    auto start = std::chrono::steady_clock::now();
-    ok = Check("ListContainerStats", "", stub->ListContainerStats(&cctx, {}, &cresp));
-    lcs.push_back(MillisSince(start));
-    runtime::v1::ListPodSandboxStatsResponse presp;
-    grpc::ClientContext pctx;
-    SetDeadline(pctx);
-    start = std::chrono::steady_clock::now();
-    ok = ok && Check("ListPodSandboxStats", "", stub->ListPodSandboxStats(&pctx, {}, &presp));
-    lps.push_back(MillisSince(start));
-    if (ok && (cresp.stats_size() < want || presp.stats_size() < opt.pods)) {
-      std::fprintf(stderr, "berth-cri-bench: stats listed %d containers and %d pods, not %d and %d\n",
-                   cresp.stats_size(), presp.stats_size(), want, opt.pods);
-      ok = false;
-    }
-  }
-  ok = RemovePods(*stub, pods) && ok;
-  if (!ok || lcs.empty()) return 1;
-  std::vector<double> a = lcs, b = lps;
-  std::sort(a.begin(), a.end());
-  std::sort(b.begin(), b.end());
-  std::printf("stats n=%zu containers=%d lcs_p50_ms=%.3f lcs_p99_ms=%.3f lps_p50_ms=%.3f lps_p99_ms=%.3f lcs_ms=%s lps_ms=%s\n",
-              lcs.size(), want, Percentile(a, 50), Percentile(a, 99), Percentile(b, 50), Percentile(b, 99),
-              Join(lcs).c_str(), Join(lps).c_str());
   return 0;
 }
 

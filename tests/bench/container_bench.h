@@ -24,6 +24,23 @@ struct ReadyPod {
   std::string log_dir;
   runtime::v1::PodSandboxConfig config;
 };
+// Runs pod <prefix>-<n> as kubelet would (log directory first); false on failure.
+bool RunPod(runtime::v1::RuntimeService::Stub& stub, const RunpOptions& opt, int n, ReadyPod* pod);
+
+struct CtrTimes {
+  double create_ms = 0;  // CreateContainer's RPC
+  double start_ms = 0;   // StartContainer's RPC
+  double total_ms = 0;   // CreateContainer's call to StartContainer's answer
+};
+// CreateContainer (as kubelet asks for a plain container running `cmd`) then
+// StartContainer; sets *id once created; false (and a message) on failure.
+bool CreateAndStart(runtime::v1::RuntimeService::Stub& stub, const ReadyPod& pod, const std::string& image,
+                    const std::string& name, std::string* id, CtrTimes* times,
+                    const std::vector<std::string>& cmd = {"sleep", "3600"});
+// StopContainer (timeout 0: SIGKILL) then RemoveContainer, each timed.
+bool StopAndRemoveContainer(runtime::v1::RuntimeService::Stub& stub, const std::string& id, double* stop_ms,
+                            double* rm_ms);
+
 // One pod and one running container of `cmd` in it (untimed); false on failure.
 bool PodWithContainer(runtime::v1::RuntimeService::Stub& stub, const ContainerOptions& opt,
                       std::vector<ReadyPod>* pods, std::string* ctr,
@@ -36,7 +53,9 @@ void PrintStats(const char* what, const std::vector<double>& ms, const std::stri
 // Runs opt.pods pods (untimed), then opt.per_pod `sleep` containers in each,
 // one after the other, timing CreateContainer+StartContainer together; then
 // stops and removes the containers (timed separately) and the pods. Prints
-//   ctr n=N p50_ms=.. p99_ms=.. mean_ms=.. stop_mean_ms=.. rm_mean_ms=.. ms=a,b,...
+//   ctr n=N p50_ms=.. p99_ms=.. mean_ms=.. stop_mean_ms=.. rm_mean_ms=.. create_ms=a,b,... start_ms=..
+//       stop_ms=.. rm_ms=.. ms=a,b,...
+// (ms: create+start; the i-th sample of each list is the same container's).
 int Ctr(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt);
 
 // One pod, one running `sleep` container (untimed), then opt.per_pod ExecSync
@@ -44,13 +63,6 @@ int Ctr(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt);
 // pod. Prints
 //   exec n=N p50_ms=.. p99_ms=.. mean_ms=.. ms=a,b,...
 int Exec(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt);
-
-// opt.pods pods with opt.per_pod running `sleep` containers each (untimed),
-// then `samples` rounds of ListContainerStats and ListPodSandboxStats (no
-// filter), each call timed and checked to list every container (pod); then
-// removes the pods. Prints
-//   stats n=N containers=C lcs_p50_ms=.. lcs_p99_ms=.. lps_p50_ms=.. lps_p99_ms=.. lcs_ms=.. lps_ms=..
-int Stats(std::shared_ptr<grpc::Channel> channel, const ContainerOptions& opt, int samples);
 
 // One pod with one running `sleep` container, left running for the caller to
 // measure (removed later by rmp); prints "idle <pod_id> <container_id>".

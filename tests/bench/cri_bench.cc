@@ -13,6 +13,11 @@
 //   berth-cri-bench exec SOCKET COUNT LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE
 //   berth-cri-bench idle SOCKET LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE
 //                                         -> see container_bench.h
+//   berth-cri-bench podstart SOCKET COUNT PARALLEL LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE [DAEMON_PID]
+//   berth-cri-bench fill SOCKET PODS PER_POD PARALLEL LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE
+//   berth-cri-bench list SOCKET CALLS STATS_CALLS CONTAINERS PODS
+//   berth-cri-bench stats SOCKET PODS PER_POD SAMPLES LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE
+//                                         -> see node_bench.h
 //   berth-cri-bench stream-exec SOCKET COUNT LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE
 //   berth-cri-bench port-forward SOCKET COUNT MIB LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE
 //                                         -> see stream_bench.h
@@ -30,6 +35,7 @@
 
 #include "cri/cri_grpc.h"
 #include "tests/bench/container_bench.h"
+#include "tests/bench/node_bench.h"
 #include "tests/bench/pod_bench.h"
 #include "tests/bench/stream_bench.h"
 
@@ -49,6 +55,9 @@ int Usage() {
                "       berth-cri-bench exec SOCKET COUNT LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n"
                "       berth-cri-bench idle SOCKET LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n"
                "       berth-cri-bench stats SOCKET PODS PER_POD SAMPLES LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n"
+               "       berth-cri-bench podstart SOCKET COUNT PARALLEL LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE [DAEMON_PID]\n"
+               "       berth-cri-bench fill SOCKET PODS PER_POD PARALLEL LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n"
+               "       berth-cri-bench list SOCKET CALLS STATS_CALLS CONTAINERS PODS\n"
                "       berth-cri-bench stream-exec SOCKET COUNT LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n"
                "       berth-cri-bench port-forward SOCKET COUNT MIB LOG_ROOT CGROUP_ROOT NAME_PREFIX IMAGE\n");
   return 2;
@@ -199,6 +208,26 @@ int main(int argc, char** argv) {
     const int samples = std::atoi(argv[5]);
     if (opt.pods <= 0 || opt.per_pod <= 0 || samples <= 0) return Usage();
     return berth::bench::Stats(Connect(argv[2]), opt, samples);
+  }
+  if (cmd == "podstart" && (argc == 9 || argc == 10)) {
+    berth::bench::ContainerOptions opt{{argv[2], 0, argv[5], argv[6], argv[7]}, argv[8], std::atoi(argv[3]), 1};
+    const int parallel = std::atoi(argv[4]);
+    const int pid = argc == 10 ? std::atoi(argv[9]) : 0;
+    if (opt.pods <= 0 || parallel <= 0 || pid < 0) return Usage();
+    return berth::bench::PodStart(Connect(argv[2]), opt, parallel, pid);
+  }
+  if (cmd == "fill" && argc == 10) {
+    berth::bench::ContainerOptions opt{{argv[2], 0, argv[6], argv[7], argv[8]}, argv[9], std::atoi(argv[3]),
+                                       std::atoi(argv[4])};
+    const int parallel = std::atoi(argv[5]);
+    if (opt.pods <= 0 || opt.per_pod < 0 || parallel <= 0) return Usage();
+    return berth::bench::Fill(Connect(argv[2]), opt, parallel);
+  }
+  if (cmd == "list" && argc == 7) {
+    const int calls = std::atoi(argv[3]), stats_calls = std::atoi(argv[4]);
+    const int containers = std::atoi(argv[5]), pods = std::atoi(argv[6]);
+    if (calls < 0 || stats_calls < 0 || calls + stats_calls == 0 || containers < 0 || pods < 0) return Usage();
+    return berth::bench::List(Connect(argv[2]), calls, stats_calls, containers, pods);
   }
   if (cmd == "idle" && argc == 7) {
     berth::bench::ContainerOptions opt{{argv[2], 0, argv[3], argv[4], argv[5]}, argv[6], 1, 1};

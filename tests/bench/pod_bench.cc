@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <numeric>
 #include <random>
 #include <string>
@@ -47,8 +48,14 @@ double MillisSince(std::chrono::steady_clock::time_point start) {
 
 // A random RFC 4122 version-4 UUID, as the API server gives pods.
 std::string NewUid() {
+  static std::mutex mu;  // podstart's client threads share the generator
   static std::mt19937_64 rng{std::random_device{}()};
-  const uint64_t hi = rng(), lo = rng();
+  uint64_t hi = 0, lo = 0;
+  {
+    std::lock_guard lock(mu);
+    hi = rng();
+    lo = rng();
+  }
   char buf[40];
   std::snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
                 static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xfff),
@@ -188,9 +195,11 @@ int Runp(std::shared_ptr<grpc::Channel> channel, const RunpOptions& opt) {
   if (!ok || run_ms.empty()) return 1;
   std::vector<double> sorted = run_ms;
   std::sort(sorted.begin(), sorted.end());
-  std::printf("runp n=%zu run_p50_ms=%.2f run_p99_ms=%.2f run_mean_ms=%.2f stop_mean_ms=%.2f rm_mean_ms=%.2f run_ms=%s\n",
-              sorted.size(), Percentile(sorted, 50), Percentile(sorted, 99), Mean(sorted), Mean(stop_ms), Mean(rm_ms),
-              Join(run_ms).c_str());
+  std::printf(
+      "runp n=%zu run_p50_ms=%.2f run_p99_ms=%.2f run_mean_ms=%.2f stop_mean_ms=%.2f rm_mean_ms=%.2f run_ms=%s stop_ms=%s "
+      "rm_ms=%s\n",
+      sorted.size(), Percentile(sorted, 50), Percentile(sorted, 99), Mean(sorted), Mean(stop_ms), Mean(rm_ms),
+      Join(run_ms).c_str(), Join(stop_ms).c_str(), Join(rm_ms).c_str());
   return 0;
 }
 

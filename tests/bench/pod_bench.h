@@ -21,8 +21,10 @@ struct RunpOptions {
 };
 
 // Runs opt.count sandboxes sequentially, timing each RunPodSandbox, then stops
-// and removes them all (timed separately), and prints one line:
+// and removes them all (timed separately, in the order they ran), and prints one line:
 //   runp n=N run_p50_ms=.. run_p99_ms=.. run_mean_ms=.. stop_mean_ms=.. rm_mean_ms=.. run_ms=a,b,...
+//        stop_ms=a,b,... rm_ms=a,b,...
+// (the i-th sample of each list is the same pod's).
 // With BERTH_BENCH_TIMELINE set, also writes "timeline <name> <start> <end>"
 // per pod to stderr (CLOCK_MONOTONIC seconds) for lining up with a trace.
 // Returns the exit status (1 if any RPC failed; what it created is removed anyway).
@@ -32,7 +34,7 @@ int Runp(std::shared_ptr<grpc::Channel> channel, const RunpOptions& opt);
 void SetDeadline(grpc::ClientContext& ctx);
 bool Check(const char* rpc, const std::string& what, const grpc::Status& s);  // prints a failure
 double MillisSince(std::chrono::steady_clock::time_point start);
-std::string NewUid();  // a random v4 UUID, as the API server gives pods
+std::string NewUid();  // a random v4 UUID, as the API server gives pods (thread-safe)
 // The RunPodSandbox request kubelet (cgroupfs driver) sends for pod <prefix>-<n>.
 runtime::v1::RunPodSandboxRequest PodRequest(const RunpOptions& opt, int n, const std::string& uid,
                                              const std::string& log_dir);
