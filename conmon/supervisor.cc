@@ -110,8 +110,8 @@ int Supervisor::Run() {
   start.reset();  // unlinked: berthd sees the container as started
   // The container may run for months: what the create and start allocated
   // and freed goes back to the kernel now, not stays dirty in the heap.
+  ReleaseDeadStack();  // first: its read of /proc/self/maps allocates, and the trim returns that too
   ::malloc_trim(0);
-  ReleaseDeadStack();
   if (o_.wait_by_runtime) {
     WaitByRuntime();
     return 0;

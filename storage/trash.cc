@@ -46,11 +46,10 @@ void RemoveTree(const std::string& path) {
 }
 
 Trash::Trash(std::vector<std::string> dirs) : dirs_(std::move(dirs)) {
+  // The dirs are made by the first discard: a berthd that never removes
+  // anything (or a test of something else) leaves no trace.
   bool left = false;
-  for (const auto& dir : dirs_) {
-    MakeDirs(dir, 0700);
-    left = left || !DirEntries(dir).empty();
-  }
+  for (const auto& dir : dirs_) left = left || !DirEntries(dir).empty();
   if (left) discarded_ = 1;  // what an earlier berthd left
   reaper_ = std::thread([this] { Reap(); });
 }
@@ -75,6 +74,7 @@ void Trash::Discard(const std::string& path, bool sync_parent) {
   }
   bool moved = false;
   for (const auto& dir : dirs_) {
+    MakeDirs(dir, 0700);
     if (::rename(path.c_str(), (dir + "/" + name + suffix).c_str()) == 0) {
       moved = true;
       break;

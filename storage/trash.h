@@ -21,8 +21,9 @@ namespace berth::storage {
 
 class Trash {
  public:
-  // Makes the `dirs` (mode 0700; one per file system that trees are
-  // discarded from) and starts the reaper, which first empties them.
+  // The `dirs`: one per file system that trees are discarded from (made,
+  // mode 0700, at the first discard). Starts the reaper, which first
+  // empties what they hold.
   explicit Trash(std::vector<std::string> dirs);
   ~Trash();  // gives the reaper 2 s, then stops it; what is left waits for the next start
   Trash(const Trash&) = delete;
