@@ -30,23 +30,6 @@ constexpr std::chrono::seconds kAttachFlushLimit{5};
 // stack for good, so no bigger than throughput needs.
 constexpr size_t kReadChunk = 16 * 1024;
 
-// The main thread's stack pages below the caller's frame (less a margin for
-// what it calls next) hold only dead frames of the create and start: they go
-// back to the kernel, as zero pages that fault in again if ever needed. A
-// monitor lives as long as its container; these pages would stay dirty.
-void ReleaseDeadStack() {
-  char marker = 0;
-  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const uintptr_t keep_from = (reinterpret_cast<uintptr_t>(&marker) & ~(page - 1)) - 4 * page;
-  std::ifstream maps("/proc/self/maps");
-  for (std::string line; std::getline(maps, line);) {
-    if (line.find("[stack]") == std::string::npos) continue;
-    const uintptr_t low = std::stoull(line.substr(0, line.find('-')), nullptr, 16);
-    if (keep_from > low) ::madvise(reinterpret_cast<void*>(low), keep_from - low, MADV_DONTNEED);
-    return;
-  }
-}
-
 timespec Now() {
   timespec ts{};
   ::clock_gettime(CLOCK_REALTIME, &ts);
@@ -110,7 +93,6 @@ int Supervisor::Run() {
   start.reset();  // unlinked: berthd sees the container as started
   // The container may run for months: what the create and start allocated
   // and freed goes back to the kernel now, not stays dirty in the heap.
-  ReleaseDeadStack();  // first: its read of /proc/self/maps allocates, and the trim returns that too
   ::malloc_trim(0);
   if (o_.wait_by_runtime) {
     WaitByRuntime();
