@@ -100,9 +100,13 @@ Container ContainerManager::Refresh(const std::string& id, bool released) {
 
 void ContainerManager::Release(const Container& c) {
   OciOf(c).Delete();
-  storage::UnmountAll(RootfsDir(c.id), "container rootfs");
-  storage::UnmountEntries(RunDir(c.id) + "/idmap", "id-mapped volume");
-  storage::UnmountEntries(RunDir(c.id) + "/layers", "id-mapped layer");
+  UnmountRunDir(c.id, "");
+}
+
+void ContainerManager::UnmountRunDir(const std::string& id, const std::string& whose) const {
+  storage::UnmountAll(RootfsDir(id), whose + "container rootfs");
+  storage::UnmountEntries(RunDir(id) + "/idmap", whose + "id-mapped volume");
+  storage::UnmountEntries(RunDir(id) + "/layers", whose + "id-mapped layer");
 }
 
 void ContainerManager::NoticeExits() {

@@ -133,6 +133,9 @@ class ContainerManager {
   // An exited container's runtime state and mounts go: the runtime deletes
   // it and its rootfs comes off (the caller holds its lock).
   void Release(const Container& c);
+  // The mounts in its run dir: the overlay rootfs, id-mapped volumes and
+  // layers; `whose` prefixes their names in errors ("orphan ").
+  void UnmountRunDir(const std::string& id, const std::string& whose) const;
   // Signals and waits; the caller holds the container's lock.
   void StopLocked(const Container& c, std::chrono::seconds timeout);
   void RemoveLocked(const Container& c);

@@ -66,9 +66,7 @@ void ContainerManager::RemoveOrphans() {
   for (const auto& id : storage::DirEntries(layout_.ContainerRunDirs())) {
     if (known.contains(id)) continue;
     TryStep("orphan container run dir " + id, [&] {
-      storage::UnmountAll(RootfsDir(id), "orphan container rootfs");
-      storage::UnmountEntries(RunDir(id) + "/idmap", "orphan id-mapped volume");
-      storage::UnmountEntries(RunDir(id) + "/layers", "orphan id-mapped layer");
+      UnmountRunDir(id, "orphan ");
       storage::RemoveAll(RunDir(id));
       spdlog::info("recovery: removed orphan container run dir {}", RunDir(id));
     });

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <exception>
 #include <filesystem>
 
 #include "network/netns.h"
@@ -165,15 +164,16 @@ std::string SandboxManager::Run(const runtime::v1::RunPodSandboxRequest& req) {
   // pause needs no network to start. A sandbox runtime (gVisor) copies the
   // netns's interfaces when its sandbox starts, so there the network comes first.
   // Declared after the rollback: joined before the rollback runs.
-  std::optional<BackgroundCniAdd> add;
-  if (!sb.host_network()) add.emplace(cni_, AttachmentOf(sb));
-  if (add && sb.runtime_type == config::RuntimeType::kSandbox) TakeNetwork(sb, *add, steps);
+  network::PodNetwork net;
+  std::optional<BackgroundCall> add;
+  if (!sb.host_network()) add.emplace([this, &net, a = AttachmentOf(sb)] { net = cni_.Setup(a); });
+  if (add && sb.runtime_type == config::RuntimeType::kSandbox) TakeNetwork(sb, *add, net, steps);
   if (!sb.host_ipc()) {
     sb.shm_path = ShmMount::Create(PodFilesIn(run_dir).shm).Release();
     rb.Add("shm mount", [path = sb.shm_path] { ShmMount::Remove(path); });
   }
   StartPause(sb, process, pause_security, rb, steps);
-  if (add) TakeNetwork(sb, *add, steps);
+  if (add) TakeNetwork(sb, *add, net, steps);
   WritePodFiles(run_dir, sb);  // /etc/hosts names the pod's IPs
   steps.Step("pod-files");
 
@@ -189,31 +189,11 @@ std::string SandboxManager::Run(const runtime::v1::RunPodSandboxRequest& req) {
   return sb.id;
 }
 
-BackgroundCniAdd::BackgroundCniAdd(network::Cni& cni, network::Attachment a)
-    : thread_([this, &cni, a = std::move(a)] {
-        try {
-          net_ = cni.Setup(a);
-        } catch (...) {
-          error_ = std::current_exception();
-        }
-      }) {}
-
-BackgroundCniAdd::~BackgroundCniAdd() {
-  if (thread_.joinable()) thread_.join();
-}
-
-std::optional<network::PodNetwork> BackgroundCniAdd::Wait() {
-  if (!thread_.joinable()) return std::nullopt;  // taken already
-  thread_.join();
-  if (error_) std::rethrow_exception(error_);
-  return std::move(net_);
-}
-
-void SandboxManager::TakeNetwork(Sandbox& sb, BackgroundCniAdd& add, StepLog& steps) {
-  auto net = add.Wait();
-  if (!net) return;
-  sb.ips = net->ips;
-  sb.network_name = net->network_name;
+void SandboxManager::TakeNetwork(Sandbox& sb, BackgroundCall& add, const network::PodNetwork& net,
+                                 StepLog& steps) {
+  if (!add.Wait()) return;
+  sb.ips = net.ips;
+  sb.network_name = net.network_name;
   steps.Step("cni-add-wait");
 }
 

@@ -6,14 +6,12 @@
 // containers are not known here: pod::Pods stops and removes them first.
 
 #include <chrono>
-#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "config/config.h"
@@ -25,28 +23,11 @@
 #include "pod/pause_process.h"
 #include "pod/sandbox.h"
 #include "pod/security.h"
+#include "storage/base/background.h"
 #include "storage/base/scope.h"
 #include "storage/base/steps.h"
 
 namespace berth::pod {
-
-// A CNI ADD on a thread of its own (RunPodSandbox runs it beside the pause's
-// create); joined on destruction, so nothing outlives the request.
-class BackgroundCniAdd {
- public:
-  BackgroundCniAdd(network::Cni& cni, network::Attachment a);
-  ~BackgroundCniAdd();
-  BackgroundCniAdd(const BackgroundCniAdd&) = delete;
-  BackgroundCniAdd& operator=(const BackgroundCniAdd&) = delete;
-  // Joins and returns what the ADD returned, or rethrows its error; nullopt
-  // when taken before.
-  std::optional<network::PodNetwork> Wait();
-
- private:
-  network::PodNetwork net_;
-  std::exception_ptr error_;
-  std::thread thread_;  // last: it starts once the fields above exist
-};
 
 class SandboxManager {
  public:
@@ -120,8 +101,8 @@ class SandboxManager {
                   StepLog& steps);
   void UnmountImageRootfs(const std::string& id) const;
   void StopLocked(Sandbox sb, StepLog& steps);
-  // The ADD's IPs and network into `sb`, once.
-  static void TakeNetwork(Sandbox& sb, BackgroundCniAdd& add, StepLog& steps);
+  // Waits for the background ADD and takes its IPs and network into `sb`, once.
+  static void TakeNetwork(Sandbox& sb, BackgroundCall& add, const network::PodNetwork& net, StepLog& steps);
   bool PauseAlive(const Sandbox& sb) const;
   // The record with its state corrected when the pause process has exited.
   Sandbox Effective(Sandbox sb) const;

@@ -3,14 +3,12 @@
 // are gone first (pod::Pods).
 #include <spdlog/spdlog.h>
 
-#include <exception>
-#include <thread>
+#include <optional>
 
 #include "network/netns.h"
 #include "pod/pod_files.h"
 #include "pod/sandbox_manager.h"
 #include "storage/base/error.h"
-#include "storage/base/scope.h"
 #include "storage/fs.h"
 
 namespace berth::pod {
@@ -19,30 +17,17 @@ void SandboxManager::StopLocked(Sandbox sb, StepLog& steps) {
   if (sb.torn_down) return;
   // The CNI DEL runs beside the pause's end: neither needs the other (the
   // netns stays pinned until Remove), and the plugins take most of a stop.
-  std::exception_ptr cni_error;
-  std::thread cni;
-  if (!sb.netns_path.empty()) {
-    cni = std::thread([&] {
-      try {
-        cni_.Teardown(AttachmentOf(sb));
-      } catch (...) {
-        cni_error = std::current_exception();
-      }
-    });
-  }
-  ScopeExit join([&] {
-    if (cni.joinable()) cni.join();
-  });
+  std::optional<BackgroundCall> cni;
+  if (!sb.netns_path.empty()) cni.emplace([this, a = AttachmentOf(sb)] { cni_.Teardown(a); });
   const oci::Container pause = PauseOf(sb);
   pause.Stop("TERM", stop_timeout_, "sandbox " + sb.id + ": pause process (pid " + std::to_string(sb.pause_pid) + ")");
   steps.Step("pause-stop");
   pause.Delete();  // a stopped sandbox never runs again (CRI): the runtime may forget it now
   steps.Step("runtime-delete");
   if (!sb.pause_image.empty() || sb.userns) UnmountImageRootfs(sb.id);
-  if (cni.joinable()) {
-    cni.join();
+  if (cni) {
+    cni->Wait();
     steps.Step("cni-del-rest");
-    if (cni_error) std::rethrow_exception(cni_error);
   }
   if (!sb.shm_path.empty()) ShmMount::Remove(sb.shm_path);
   sb.state = SandboxState::kNotReady;

@@ -70,11 +70,14 @@ void Trash::Discard(const std::string& path, bool sync_parent) {
   std::string suffix;
   {
     std::lock_guard lock(mu_);
+    if (!made_) {
+      for (const auto& dir : dirs_) MakeDirs(dir, 0700);
+      made_ = true;
+    }
     suffix = "." + std::to_string(next_name_++);
   }
   bool moved = false;
   for (const auto& dir : dirs_) {
-    MakeDirs(dir, 0700);
     if (::rename(path.c_str(), (dir + "/" + name + suffix).c_str()) == 0) {
       moved = true;
       break;

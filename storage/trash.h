@@ -47,6 +47,7 @@ class Trash {
   std::condition_variable wake_, emptied_;
   uint64_t discarded_ = 0, reaped_ = 0;  // generations: WaitEmpty waits for reaped_ to catch up
   uint64_t next_name_ = 0;
+  bool made_ = false;  // the dirs exist (made at the first discard)
   bool stop_ = false;
   std::thread reaper_;
 };
