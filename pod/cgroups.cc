@@ -77,6 +77,21 @@ std::set<std::string> CgroupSupport::V1ControllersFromMountinfo(const std::strin
   return out;
 }
 
+std::vector<std::string> CgroupSupport::HierarchiesFromMountinfo(const std::string& mountinfo) {
+  std::vector<std::string> out;
+  std::istringstream in(mountinfo);
+  for (std::string line; std::getline(in, line);) {
+    const size_t sep = line.find(" - ");
+    if (sep == std::string::npos) continue;
+    std::istringstream head(line.substr(0, sep)), tail(line.substr(sep + 3));
+    std::string id, parent, dev, root, mount_point, fstype;
+    head >> id >> parent >> dev >> root >> mount_point;
+    tail >> fstype;
+    if (fstype == "cgroup" || fstype == "cgroup2") out.push_back(mount_point);
+  }
+  return out;
+}
+
 std::string CgroupSupport::V1MountPoint(const std::string& mountinfo, const std::string& controller) {
   std::string out;
   ForEachV1Controller(mountinfo, [&](const std::string& mp, const std::string& c) {
@@ -121,6 +136,7 @@ CgroupSupport CgroupSupport::Detect() {
   for (const auto& c : s.controllers) {
     if (!s.unified) s.v1_mounts[c] = V1MountPoint(mountinfo, c);
   }
+  s.hierarchies = s.unified ? std::vector<std::string>{"/sys/fs/cgroup"} : HierarchiesFromMountinfo(mountinfo);
   std::error_code ec;
   if (s.unified) {
     s.swap = s.controllers.contains("memory") && V2SwapFile();

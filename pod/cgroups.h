@@ -32,6 +32,9 @@ struct CgroupSupport {
   bool swap = false;
   // v1: where each controller's hierarchy is mounted (stats read from there).
   std::map<std::string, std::string> v1_mounts;
+  // Every cgroup hierarchy a runtime may have made a dir in: each v1 mount
+  // (named ones such as name=systemd too) and a v2 one (hybrid's "unified").
+  std::vector<std::string> hierarchies;
 
   bool Has(const std::string& controller) const { return !detected || controllers.contains(controller); }
   bool HasHugepageSize(const std::string& size) const { return !detected || hugepage_sizes.contains(size); }
@@ -42,6 +45,8 @@ struct CgroupSupport {
   // The parsers behind Detect, for tests.
   static std::set<std::string> V1ControllersFromMountinfo(const std::string& mountinfo);
   static std::set<std::string> V2Controllers(const std::string& cgroup_controllers);
+  // The mount points of every cgroup and cgroup2 file system in `mountinfo`.
+  static std::vector<std::string> HierarchiesFromMountinfo(const std::string& mountinfo);
   // Where the v1 hierarchy of `controller` is mounted; "" if it is not.
   static std::string V1MountPoint(const std::string& mountinfo, const std::string& controller);
   // "hugepages-2048kB" -> "2MB", "hugepages-1048576kB" -> "1GB"; "" if not one.

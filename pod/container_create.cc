@@ -266,7 +266,7 @@ void ContainerManager::BuildBundle(Container& c, const Sandbox& sb, const Contai
                               .own_oom_score_adj = OwnOomScoreAdj(),
                               .stat_device = StatDevice,
                               .own_capabilities = HandlerCapabilities(cfg_, sb.runtime_handler),
-                              .cgroups = cgroups_,
+                              .cgroups = cgroups(),
                               .security = &security,
                               .seccomp_node = &sandboxes_.security().seccomp};
   ContainerSpec spec = BuildContainerSpec(in);

@@ -30,7 +30,7 @@ ContainerManager::ContainerManager(const config::Config& cfg, SandboxManager& sa
       resolve_image_(std::move(resolve_image)),
       store_(layout_.ContainerRecords()) {
   spdlog::info("container limits: {}; limits for other controllers are left out of container specs",
-               cgroups_.Describe());
+               cgroups().Describe());
   spdlog::info("confinement: {}", sandboxes_.security().Describe());
 }
 
@@ -100,6 +100,7 @@ Container ContainerManager::Refresh(const std::string& id, bool released) {
 
 void ContainerManager::Release(const Container& c) {
   OciOf(c).Delete();
+  sandboxes_.RemoveCgroupLeftovers(c.cgroups_path);
   UnmountRunDir(c.id, "");
 }
 
@@ -273,7 +274,7 @@ void ContainerManager::UpdateResources(const std::string& raw_id, const runtime:
     throw FailedPrecondition("UpdateContainerResources: container " + id + " has exited");
   }
   std::vector<DroppedLimit> dropped;
-  const nlohmann::json applied = OciResources(r, cgroups_, &dropped);
+  const nlohmann::json applied = OciResources(r, cgroups(), &dropped);
   OciOf(c).runtime().Update(id, applied);
   if (r.oom_score_adj() != 0) {
     const int64_t got = ApplyOomScoreAdj(c, r.oom_score_adj());

@@ -99,7 +99,7 @@ class ContainerManager {
   Container Record(const std::string& id_or_prefix, const char* rpc) const;
   // A container's writable layer (its overlay upper dir).
   std::string UpperDir(const std::string& id) const { return RootDir(id) + "/upper"; }
-  const CgroupSupport& cgroups() const { return cgroups_; }
+  const CgroupSupport& cgroups() const { return sandboxes_.cgroups(); }
 
   // Disk used by the containers' writable layers (ImageFsInfo), and where.
   storage::DiskUsage WritableLayerUsage() const;
@@ -143,7 +143,6 @@ class ContainerManager {
 
   const config::Config& cfg_;
   const config::Layout layout_;
-  const CgroupSupport cgroups_ = CgroupSupport::Detect();  // once, at start
   SandboxManager& sandboxes_;
   ResolveImageFn resolve_image_;
   ContainerStore store_;

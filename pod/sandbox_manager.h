@@ -18,6 +18,7 @@
 #include "cri/cri.h"
 #include "network/cni.h"
 #include "config/layout.h"
+#include "pod/cgroups.h"
 #include "pod/keyed_locks.h"
 #include "pod/oci/container.h"
 #include "pod/pause_process.h"
@@ -78,6 +79,11 @@ class SandboxManager {
 
   // What the node's seccomp, AppArmor and SELinux can do (detected at start).
   const NodeSecurity& security() const { return security_; }
+  // Which cgroup hierarchies and controllers the node has (detected at start).
+  const CgroupSupport& cgroups() const { return cgroups_; }
+  // After a runtime's delete: removes what it left of the cgroup at
+  // `cgroups_path` (cgroupfs; with systemd the unit's end is systemd's).
+  void RemoveCgroupLeftovers(const std::string& cgroups_path) const;
 
   // How long the pause process gets after SIGTERM before SIGKILL.
   void set_stop_timeout(std::chrono::milliseconds t) { stop_timeout_ = t; }
@@ -112,6 +118,7 @@ class SandboxManager {
   const config::Config& cfg_;
   const config::Layout layout_;
   const NodeSecurity security_ = NodeSecurity::Detect();
+  const CgroupSupport cgroups_ = CgroupSupport::Detect();
   network::Cni& cni_;
   PauseImageFn pause_image_;
   SandboxStore store_;

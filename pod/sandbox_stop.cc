@@ -6,6 +6,8 @@
 #include <optional>
 
 #include "network/netns.h"
+#include "pod/cgroup_cleanup.h"
+#include "pod/cgroup_stats.h"
 #include "pod/pod_files.h"
 #include "pod/sandbox_manager.h"
 #include "storage/base/error.h"
@@ -23,6 +25,7 @@ void SandboxManager::StopLocked(Sandbox sb, StepLog& steps) {
   pause.Stop("TERM", stop_timeout_, "sandbox " + sb.id + ": pause process (pid " + std::to_string(sb.pause_pid) + ")");
   steps.Step("pause-stop");
   pause.Delete();  // a stopped sandbox never runs again (CRI): the runtime may forget it now
+  RemoveCgroupLeftovers(sb.cgroups_path);
   steps.Step("runtime-delete");
   if (!sb.pause_image.empty() || sb.userns) UnmountImageRootfs(sb.id);
   if (cni) {
@@ -36,6 +39,11 @@ void SandboxManager::StopLocked(Sandbox sb, StepLog& steps) {
   store_.Save(sb);
   steps.Step("unmount-record");
   spdlog::info("sandbox {} stopped", sb.id);
+}
+
+void SandboxManager::RemoveCgroupLeftovers(const std::string& cgroups_path) const {
+  if (cfg_.runtime.cgroup_manager != config::CgroupManager::kCgroupfs || cgroups_path.empty()) return;
+  pod::RemoveCgroupLeftovers(CgroupRelativePath(cgroups_path, cfg_.runtime.cgroup_manager), cgroups_);
 }
 
 void SandboxManager::Stop(const std::string& id) {

@@ -380,6 +380,9 @@ TEST(CgroupSupport, ParsesV1MountsV2ControllersAndPageSizes) {
   EXPECT_EQ(CgroupSupport::V1MountPoint(mountinfo, "memory"), "/sys/fs/cgroup/memory");
   EXPECT_EQ(CgroupSupport::V1MountPoint(mountinfo, "cpuacct"), "/sys/fs/cgroup/cpu,cpuacct");
   EXPECT_EQ(CgroupSupport::V1MountPoint(mountinfo, "hugetlb"), "");
+  EXPECT_EQ(CgroupSupport::HierarchiesFromMountinfo(mountinfo),
+            (std::vector<std::string>{"/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/systemd",
+                                      "/sys/fs/cgroup/unified"}));
   EXPECT_EQ(CgroupSupport::V2Controllers("cpuset cpu io memory hugetlb pids\n"),
             (std::set<std::string>{"cpuset", "cpu", "io", "memory", "hugetlb", "pids"}));
   EXPECT_EQ(CgroupSupport::HugepageSizeFromDir("hugepages-2048kB"), "2MB");
