@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <system_error>
 
@@ -20,11 +21,19 @@ size_t Index(Stream s) { return static_cast<size_t>(s); }
 }  // namespace
 
 std::string FormatTimestamp(const timespec& ts) {
-  tm t{};
-  ::gmtime_r(&ts.tv_sec, &t);
-  char buf[64];
-  size_t n = ::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
-  std::snprintf(buf + n, sizeof buf - n, ".%09ldZ", static_cast<long>(ts.tv_nsec));
+  // The date by arithmetic, not gmtime_r/strftime: their first call loads
+  // the time zone (/etc/localtime) into the heap of every monitor, for a
+  // UTC stamp that needs none.
+  using namespace std::chrono;
+  const sys_seconds at{seconds{ts.tv_sec}};
+  const sys_days day = floor<days>(at);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{at - day};
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ld.%09ldZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
+                static_cast<long>(hms.seconds().count()), static_cast<long>(ts.tv_nsec));
   return buf;
 }
 

@@ -4,51 +4,45 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
+#include <charconv>
 #include <vector>
+
+#include "conmon/text.h"
 
 namespace berth::conmon {
 namespace {
 
-std::vector<std::string> Split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  for (std::string part; std::getline(in, part, sep);) out.push_back(part);
-  return out;
+bool Contains(const std::vector<std::string_view>& parts, std::string_view part) {
+  return std::find(parts.begin(), parts.end(), part) != parts.end();
 }
 
 // Mount point of the cgroup hierarchy of type `fstype` ("cgroup" needs the
 // `controller` among its super options; "cgroup2" has none), from mountinfo.
 std::string MountPoint(const std::string& fstype, const std::string& controller) {
-  std::ifstream in("/proc/self/mountinfo");
-  for (std::string line; std::getline(in, line);) {
+  const std::string mountinfo = ReadFile("/proc/self/mountinfo");
+  for (std::string_view line : Split(mountinfo, '\n')) {
     auto sep = line.find(" - ");
-    if (sep == std::string::npos) continue;
+    if (sep == std::string_view::npos) continue;
     auto left = Split(line.substr(0, sep), ' ');
     auto right = Split(line.substr(sep + 3), ' ');
     if (left.size() < 5 || right.size() < 3 || right[0] != fstype) continue;
-    if (!controller.empty()) {
-      auto opts = Split(right[2], ',');
-      if (std::find(opts.begin(), opts.end(), controller) == opts.end()) continue;
-    }
+    if (!controller.empty() && !Contains(Split(right[2], ','), controller)) continue;
     if (left[3] != "/") continue;  // a bind of a sub-hierarchy: paths would not match
-    return left[4];
+    return std::string(left[4]);
   }
   return "";
 }
 
 // The file holding the oom_kill counter for `pid`'s memory cgroup.
 std::string CounterFile(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+  const std::string cgroups = ReadFile("/proc/" + std::to_string(pid) + "/cgroup");
   std::string v1, v2;
-  for (std::string line; std::getline(in, line);) {
+  for (std::string_view line : Split(cgroups, '\n')) {
     auto first = line.find(':'), second = line.find(':', first + 1);
-    if (first == std::string::npos || second == std::string::npos) continue;
-    auto controllers = Split(line.substr(first + 1, second - first - 1), ',');
-    std::string path = line.substr(second + 1);
-    if (std::find(controllers.begin(), controllers.end(), "memory") != controllers.end()) v1 = path;
-    if (line.compare(0, first + 1, "0:") == 0 && second == first + 1) v2 = path;
+    if (first == std::string_view::npos || second == std::string_view::npos) continue;
+    const std::string_view path = line.substr(second + 1);
+    if (Contains(Split(line.substr(first + 1, second - first - 1), ','), "memory")) v1 = path;
+    if (line.substr(0, first + 1) == "0:" && second == first + 1) v2 = path;
   }
   if (!v1.empty()) {
     std::string mnt = MountPoint("cgroup", "memory");
@@ -64,14 +58,13 @@ std::string CounterFile(pid_t pid) {
 }  // namespace
 
 std::optional<uint64_t> ParseCounter(const std::string& text, const std::string& key) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.size() > key.size() && line.compare(0, key.size(), key) == 0 && line[key.size()] == ' ') {
-      try {
-        return std::stoull(line.substr(key.size() + 1));
-      } catch (const std::exception&) {
-        return std::nullopt;
-      }
+  for (std::string_view line : Split(text, '\n')) {
+    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ' ') {
+      const std::string_view digits = line.substr(key.size() + 1);
+      uint64_t v = 0;
+      const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+      if (ec != std::errc() || end == digits.data()) return std::nullopt;
+      return v;
     }
   }
   return std::nullopt;

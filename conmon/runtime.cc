@@ -7,8 +7,9 @@
 
 #include <cstring>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <system_error>
+
+#include "conmon/text.h"
 
 namespace berth::conmon {
 namespace {
@@ -88,9 +89,9 @@ std::string DescribeWaitStatus(int status) {
 }
 
 std::string RuntimeErrorText(const std::string& log) {
-  std::istringstream in(log);
-  std::string line, text;
-  while (std::getline(in, line)) {
+  std::string text;
+  for (std::string_view line : Split(log, '\n')) {
+    if (line.empty()) continue;
     auto entry = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (!entry.is_object()) continue;
     auto field = [&](const char* key) {
@@ -101,7 +102,7 @@ std::string RuntimeErrorText(const std::string& log) {
     if (level != "error" && level != "fatal") continue;
     std::string msg = field("msg");
     if (!text.empty()) text += "; ";
-    text += msg.empty() ? line : msg;
+    text += msg.empty() ? std::string(line) : msg;
   }
   if (!text.empty()) return text;
   constexpr size_t kTail = 4096;

@@ -26,6 +26,8 @@ std::string Slurp(const std::string& path) {
 TEST(ConmonLogWriter, TimestampIsRfc3339NanoUtc) {
   EXPECT_EQ(FormatTimestamp(kT), kTs);
   EXPECT_EQ(FormatTimestamp({0, 5}), "1970-01-01T00:00:00.000000005Z");
+  EXPECT_EQ(FormatTimestamp({1709251199, 999999999}), "2024-02-29T23:59:59.999999999Z");  // a leap day's last ns
+  EXPECT_EQ(FormatTimestamp({4102444800, 0}), "2100-01-01T00:00:00.000000000Z");
 }
 
 TEST(ConmonLogWriter, RecordFormat) {
