@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <system_error>
 
 namespace berth::conmon {
@@ -20,21 +19,42 @@ size_t Index(Stream s) { return static_cast<size_t>(s); }
 
 }  // namespace
 
+namespace {
+
+// `n` as exactly `width` decimal digits, zero-padded, at `out`.
+char* Digits(char* out, long n, int width) {
+  for (int i = width - 1; i >= 0; --i, n /= 10) out[i] = static_cast<char>('0' + n % 10);
+  return out + width;
+}
+
+}  // namespace
+
 std::string FormatTimestamp(const timespec& ts) {
-  // The date by arithmetic, not gmtime_r/strftime: their first call loads
-  // the time zone (/etc/localtime) into the heap of every monitor, for a
-  // UTC stamp that needs none.
+  // The date by arithmetic and the digits by hand, not gmtime_r/strftime
+  // (their first call loads the time zone, /etc/localtime, into the heap of
+  // every monitor, for a UTC stamp that needs none) nor snprintf (whose frame
+  // alone is a page of stack the idle monitor would keep dirty).
   using namespace std::chrono;
   const sys_seconds at{seconds{ts.tv_sec}};
   const sys_days day = floor<days>(at);
   const year_month_day ymd{day};
   const hh_mm_ss hms{at - day};
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ld.%09ldZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
-                static_cast<long>(hms.seconds().count()), static_cast<long>(ts.tv_nsec));
-  return buf;
+  char buf[32];  // "YYYY-MM-DDTHH:MM:SS.NNNNNNNNNZ"
+  char* p = Digits(buf, static_cast<int>(ymd.year()), 4);
+  *p++ = '-';
+  p = Digits(p, static_cast<unsigned>(ymd.month()), 2);
+  *p++ = '-';
+  p = Digits(p, static_cast<unsigned>(ymd.day()), 2);
+  *p++ = 'T';
+  p = Digits(p, hms.hours().count(), 2);
+  *p++ = ':';
+  p = Digits(p, hms.minutes().count(), 2);
+  *p++ = ':';
+  p = Digits(p, static_cast<long>(hms.seconds().count()), 2);
+  *p++ = '.';
+  p = Digits(p, ts.tv_nsec, 9);
+  *p++ = 'Z';
+  return std::string(buf, p);
 }
 
 std::string FormatRecord(const timespec& ts, Stream stream, bool partial, std::string_view content) {

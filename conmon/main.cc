@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <string>
 #include <system_error>
 
 #include "config/build_info.h"
@@ -50,6 +51,18 @@ int IsolateFds(int sync_fd) {
   return sync_fd;
 }
 
+// berthd names its sealed copy of the runtime (pod/oci/sealed_binary.h) as
+// /proc/<berthd>/fd/N, valid only while berthd holds it. Opened here (close-
+// on-exec, which an ELF binary's execve allows), it is conmon's own for the
+// container's life, past a restart of berthd: the runtime's delete at the
+// end runs the same binary as the create.
+void HoldRuntimeBinary(Options& o) {
+  if (o.runtime.rfind("/proc/", 0) != 0) return;
+  const int fd = ::open(o.runtime.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "open the runtime " + o.runtime);
+  o.runtime = "/proc/self/fd/" + std::to_string(fd);  // never closed: conmon runs the runtime until it ends
+}
+
 // Dispositions berthd ignored survive exec; conmon wants the defaults, but
 // ignores SIGPIPE so a vanished berthd cannot kill it mid-report.
 void ResetSignals() {
@@ -87,6 +100,7 @@ int main(int argc, char** argv) {
     if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
       throw std::system_error(errno, std::generic_category(), "prctl PR_SET_CHILD_SUBREAPER");
     }
+    HoldRuntimeBinary(opts);
     berth::conmon::Supervisor supervisor(std::move(opts), sync);
     return supervisor.Run();
   } catch (const std::exception& e) {

@@ -84,8 +84,9 @@ ExecProcess ExecProcess::StartAttached(const Runtime& rt, const std::vector<std:
   PipePair out = MakePipe(), err = MakePipe();
   PipePair in;
   if (with_stdin) in = MakePipe();
+  const auto binary = rt.Binary();
   SpawnOptions so;
-  so.path = rt.path();
+  so.path = binary->exec_path();
   so.argv = argv;
   so.env = Runtime::Env();
   so.capture = false;  // the three below instead of /dev/null
@@ -106,8 +107,9 @@ ExecProcess ExecProcess::StartWithTty(const Runtime& rt, const std::vector<std::
   // From before runc starts until the process is claimed: it re-parents to
   // berthd when runc exits, and must not be reaped by anyone but us.
   AdoptionWindow window;
+  const auto binary = rt.Binary();
   SpawnOptions so;
-  so.path = rt.path();
+  so.path = binary->exec_path();
   so.argv = argv;
   so.env = Runtime::Env();
   ProcessResult r = Spawn(so).Wait(rt.timeout());

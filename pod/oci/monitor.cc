@@ -160,9 +160,11 @@ Started Container::Create(const nlohmann::json& spec, const CreateOptions& optio
   storage::MakeDirs(bundle(), 0700);
   storage::WriteFileAtomic(bundle() + "/config.json", spec.dump(2), 0600, storage::Durability::kProcessCrash);
   rb.Add("runtime container " + id_, [self = *this] { self.KillAndDelete(); });
+  // Held until conmon has reported the create: it opens the copy itself at start.
+  const auto binary = runtime_.Binary();
   MonitorSpec ms;
   ms.conmon_path = options.conmon;
-  ms.runtime_path = runtime_.path();
+  ms.runtime_path = binary->exec_path();
   ms.runtime_root = runtime_.root();
   ms.container_id = id_;
   ms.bundle_dir = bundle();

@@ -6,12 +6,14 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <string>
 #include <vector>
 
 #include "config/config.h"
+#include "pod/oci/sealed_binary.h"
 
 namespace berth::pod::oci {
 
@@ -62,6 +64,9 @@ class Runtime {
   // it; past `timeout` (0: none) the process is killed and timed_out set.
   // Throws when the runtime cannot run it at all (e.g. no such container).
   // With `process_file` (an OCI process JSON) the command is the file's, not `cmd`.
+  // What to execve (hold it until the child has started): a runc-like
+  // runtime's sealed copy (sealed_binary.h), else its path. Argv()[0] stays the path.
+  std::shared_ptr<const SealedBinary> Binary() const;
   // The full command line for `args`: the binary, global flags, then args.
   std::vector<std::string> Argv(const std::vector<std::string>& args) const;
   // The environment the runtime runs with.
