@@ -120,7 +120,7 @@ for kind, title in (("ctr", "CreateContainer+StartContainer"), ("exec", "ExecSyn
                "   (below 1: berth faster; target < 1)")
 mem = {}
 for line in open(sys.argv[2]):
-    label, pid, rss, pss, _ = line.split()
+    label, pid, rss, pss = line.split()[:4]
     mem[label] = (int(rss), int(pss), pid)
 out.append(f"Idle monitor memory, KiB  {'RSS':>7} {'PSS':>7}")
 for label, what in (("berth-conmon", "the container's"), ("berth-conmon-pause", "the pod's pause"),

@@ -320,9 +320,19 @@ pid_of() {  # pattern: the one process whose space-joined command line matches (
   echo "$found"
 }
 
-smaps() {  # label pid: "label pid rss_kib pss_kib private_dirty_kib" (/proc/PID/smaps_rollup)
+# smaps label pid: "label pid rss pss private_dirty uss" in KiB (/proc/PID/smaps_rollup);
+# uss = Private_Clean + Private_Dirty, what the process alone maps (PSS also
+# counts a share of pages other processes map too: it drops when another
+# process maps the same libraries).
+smaps() {
   awk -v label="$1" -v pid="$2" '/^Rss:/ { r = $2 } /^Pss:/ { p = $2 } /^Private_Dirty:/ { d = $2 }
-    END { if (r == "") exit 1; print label, pid, r, p, d }' "/proc/$2/smaps_rollup"
+    /^Private_Clean:/ { c = $2 } END { if (r == "") exit 1; print label, pid, r, p, d, c + d }' "/proc/$2/smaps_rollup"
+}
+
+# Processes other than pid $1 that map libgrpc: they share its pages, and so lower the PSS read of pid $1.
+grpc_sharers() {
+  grep -l 'libgrpc\.so' /proc/[0-9]*/maps 2>/dev/null | cut -d/ -f3 | grep -vx "$1" |
+    while read -r p; do tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | cut -c1-60; echo; done | grep -v '^$' || true
 }
 
 # CRI-O's conmon (Debian's) on an OCI bundle, as the reference monitor: the

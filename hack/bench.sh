@@ -11,7 +11,7 @@
 # hits both alike, after an untimed warm-up batch each.
 #
 # Sections (BENCH_ONLY picks some, comma-separated; the order is fixed):
-#   memory      daemon RSS and PSS (/proc/PID/smaps_rollup), idle (no pods, after
+#   memory      daemon RSS, PSS and USS (/proc/PID/smaps_rollup), idle (no pods, after
 #               BENCH_SETTLE s) and with BENCH_MEMORY_PODS running pods (pause only);
 #               per-pod growth = (PSS@N - PSS idle) / N
 #   pods        pod lifecycle: RunPodSandbox, StopPodSandbox, RemovePodSandbox per pod,
@@ -245,14 +245,18 @@ section_list() {
 }
 
 read_memory() {  # metric-prefix: both daemons' RSS and PSS
-  local name line label pid rss pss dirty
+  local name line label pid rss pss dirty uss sharers
   for name in berth containerd; do
     line=$(smaps "$name" "${PIDS[$name]}")
-    read -r label pid rss pss dirty <<< "$line"
+    read -r label pid rss pss dirty uss <<< "$line"
     record "${1}_rss" "$name" 1 "$rss"
     record "${1}_pss" "$name" 1 "$pss"
-    log "$name daemon ($1): RSS $rss KiB, PSS $pss KiB"
+    record "${1}_uss" "$name" 1 "$uss"
+    log "$name daemon ($1): RSS $rss KiB, PSS $pss KiB, USS $uss KiB"
   done
+  # Another gRPC process (a second berthd, a CRI client) halves berthd's PSS of the shared libraries.
+  sharers=$(grpc_sharers "${PIDS[berth]}")
+  [ -z "$sharers" ] || log "other processes map libgrpc, lowering berthd's PSS: $(tr '\n' ';' <<< "$sharers")"
 }
 section_memory() {
   log "settling ${SETTLE}s before the idle memory reading"
@@ -269,7 +273,7 @@ section_memory() {
 section_monitor() {
   local mem=$WORK/monitors.txt label pid rss pss dirty
   idle_monitors_memory "$mem" "$SETTLE"
-  while read -r label pid rss pss dirty; do
+  while read -r label pid rss pss dirty _; do
     record "mon_rss" "$label" 1 "$rss"
     record "mon_pss" "$label" 1 "$pss"
     record "mon_dirty" "$label" 1 "$dirty"
@@ -431,7 +435,7 @@ lat(f"ListContainerStats, {settings['LIST_CONTAINERS']} containers", "list_conta
 lat(f"ListPodSandboxStats, {settings['LIST_CONTAINERS']} containers", "list_pod_stats")
 lat("PullImage, large image", "pull")
 npods = int(settings["MEMORY_PODS"])
-for m, label in (("rss", "RSS"), ("pss", "PSS")):
+for m, label in (("rss", "RSS"), ("pss", "PSS"), ("uss", "USS (private)")):
     add(f"daemon {label} idle", "KiB", one(f"daemon_idle_{m}", "berth"), one(f"daemon_idle_{m}", "containerd"))
     add(f"daemon {label} with {npods} running pods (pause only)", "KiB", one(f"daemon_pods_{m}", "berth"),
         one(f"daemon_pods_{m}", "containerd"))
