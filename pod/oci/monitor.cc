@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -49,11 +50,24 @@ std::vector<std::string> ConmonArgs(const MonitorSpec& s) {
 // app container has a log, stdin or a tty; the pause has none of them).
 bool Attachable(const CreateOptions& o) { return !o.log_path.empty() || o.stdin_open || o.tty; }
 
+// The environment berthd runs the runtime with (conmon passes it on to the
+// runtime's create, start and delete), not berthd's own, which would sit in
+// each monitor's stack for its container's life; and the sanitizers'
+// settings, so that a sanitized build's monitor fails as its daemon does.
+std::vector<std::string> MonitorEnv() {
+  std::vector<std::string> env = Runtime::Env();
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
+    if (const char* value = std::getenv(name)) env.push_back(std::string(name) + "=" + value);
+  }
+  return env;
+}
+
 // conmon gets the sync pipe as fd 3 and /dev/null as stdio; its own
-// session, so no terminal signal reaches it; berthd's environment.
+// session, so no terminal signal reaches it.
 pid_t SpawnMonitor(const MonitorSpec& spec, int sync_write) {
   SpawnOptions opts;
   opts.argv = ConmonArgs(spec);
+  opts.env = MonitorEnv();
   opts.capture = false;
   opts.extra_fds = {{3, sync_write}};
   opts.new_session = true;
