@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -82,6 +83,9 @@ int main(int argc, char** argv) {
     std::printf("berth-conmon %s\n", berth::kVersion);
     return 0;
   }
+  // Set by berthd for conmon's own allocator (pod/oci/monitor.cc), read at
+  // start; not the runtime's business.
+  ::unsetenv("GLIBC_TUNABLES");
   Options opts;
   int sync_fd = -1;
   try {
