@@ -12,21 +12,22 @@
 #include <string_view>
 #include <vector>
 
+#include "conmon/fd.h"
+
 namespace berth::conmon {
 
 // The whole file; "" when it cannot be opened or read.
 inline std::string ReadFile(const std::string& path) {
   std::string out;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return out;
+  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return out;
   char buf[1024];
   for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     out.append(buf, static_cast<size_t>(n));
   }
-  ::close(fd);
   return out;
 }
 

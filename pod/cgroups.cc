@@ -35,9 +35,9 @@ std::string ReadOr(const std::string& path, const std::string& fallback) {
   }
 }
 
-// Calls f(mount point, controller) for each controller of each v1 cgroup mount.
+// Calls f(mount point, fstype, super options) for each mount in `mountinfo`.
 template <typename F>
-void ForEachV1Controller(const std::string& mountinfo, F f) {
+void ForEachMount(const std::string& mountinfo, F f) {
   std::istringstream in(mountinfo);
   for (std::string line; std::getline(in, line);) {
     // "<id> <parent> <maj:min> <root> <mount point> ... - <fstype> <source> <super options>"
@@ -47,12 +47,20 @@ void ForEachV1Controller(const std::string& mountinfo, F f) {
     std::string id, parent, dev, root, mount_point, fstype, source, options;
     head >> id >> parent >> dev >> root >> mount_point;
     tail >> fstype >> source >> options;
-    if (fstype != "cgroup") continue;
+    f(mount_point, fstype, options);
+  }
+}
+
+// Calls f(mount point, controller) for each controller of each v1 cgroup mount.
+template <typename F>
+void ForEachV1Controller(const std::string& mountinfo, F f) {
+  ForEachMount(mountinfo, [&](const std::string& mount_point, const std::string& fstype, const std::string& options) {
+    if (fstype != "cgroup") return;
     std::istringstream opts(options);
     for (std::string opt; std::getline(opts, opt, ',');) {
       if (KnownV1Controllers().contains(opt)) f(mount_point, opt);
     }
-  }
+  });
 }
 
 // v2: memory.swap.max of berthd's own cgroup, or (berthd in the root,
@@ -79,16 +87,9 @@ std::set<std::string> CgroupSupport::V1ControllersFromMountinfo(const std::strin
 
 std::vector<std::string> CgroupSupport::HierarchiesFromMountinfo(const std::string& mountinfo) {
   std::vector<std::string> out;
-  std::istringstream in(mountinfo);
-  for (std::string line; std::getline(in, line);) {
-    const size_t sep = line.find(" - ");
-    if (sep == std::string::npos) continue;
-    std::istringstream head(line.substr(0, sep)), tail(line.substr(sep + 3));
-    std::string id, parent, dev, root, mount_point, fstype;
-    head >> id >> parent >> dev >> root >> mount_point;
-    tail >> fstype;
+  ForEachMount(mountinfo, [&](const std::string& mount_point, const std::string& fstype, const std::string&) {
     if (fstype == "cgroup" || fstype == "cgroup2") out.push_back(mount_point);
-  }
+  });
   return out;
 }
 
