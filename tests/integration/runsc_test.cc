@@ -133,7 +133,8 @@ TEST_F(RunscTest, GvisorPodRunsEndToEndBesideARuncPod) {
   EXPECT_TRUE(RemoveCtr(broken).ok());
   ExpectNothingLeft(broken);
 
-  ASSERT_TRUE(Stop(ctr, 5).ok());
+  const auto ctr_stopped = Stop(ctr, 5);
+  ASSERT_TRUE(ctr_stopped.ok()) << ctr_stopped.error_message() << "\n" << berthd_->log();
   EXPECT_EQ(Status(ctr).status().state(), runtime::v1::CONTAINER_EXITED);
   EXPECT_EQ(Status(ctr).status().exit_code(), 128 + SIGTERM);
   EXPECT_TRUE(RemoveCtr(ctr).ok());
@@ -141,7 +142,8 @@ TEST_F(RunscTest, GvisorPodRunsEndToEndBesideARuncPod) {
 
   // A running container goes with its pod too.
   const std::string second = MustRunContainer(CtrRequest(pod, "second", {"sleep", "1000"}));
-  ASSERT_TRUE(StopPod(pod).ok());
+  const auto stopped = StopPod(pod);
+  ASSERT_TRUE(stopped.ok()) << stopped.error_message() << "\n" << berthd_->log();
   EXPECT_EQ(Status(second).status().state(), runtime::v1::CONTAINER_EXITED);
   ASSERT_TRUE(RemovePod(pod).ok());
   ExpectNothingLeft(second);
