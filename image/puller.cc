@@ -100,13 +100,24 @@ void Puller::FetchBlob(const Reference& ref, const Descriptor& d, const Credenti
   });
 }
 
-// Downloads run on up to max_parallel_ threads; this thread unpacks layer i
-// as soon as it (and every layer below it) is in the blob store.
+// Up to max_parallel_ threads each download a layer and unpack it into a
+// temp dir (layers do not need each other's content to unpack, so a slow one,
+// e.g. thousands of small files, overlaps the rest); this thread publishes
+// them bottom-up as they become ready.
 std::vector<std::string> Puller::FetchAndUnpackLayers(const Reference& ref, const Target& t,
                                                       const Credentials& creds, ImageStore::Protection& guard) {
   const auto& layers = t.manifest.layers;
-  std::vector<std::promise<void>> done(layers.size());
-  std::vector<std::future<void>> ready;
+  std::vector<std::optional<storage::Digest>> parents;  // parents[i]: chain id below layer i
+  std::vector<std::string> chain_ids;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    parents.push_back(i == 0 ? std::nullopt : std::optional(storage::Digest::Parse(chain_ids.back())));
+    chain_ids.push_back(storage::ChainID(parents[i], storage::Digest::Parse(t.diff_ids[i])).String());
+  }
+  guard.Add({}, chain_ids);  // before they exist, as for blobs
+
+  // Declared before the workers, so those are joined before these go.
+  std::vector<std::promise<storage::LayerStore::Prepared>> done(layers.size());
+  std::vector<std::future<storage::LayerStore::Prepared>> ready;
   for (auto& p : done) ready.push_back(p.get_future());
   std::atomic<size_t> next{0};
   std::atomic<bool> cancelled{false};
@@ -119,7 +130,8 @@ std::vector<std::string> Puller::FetchAndUnpackLayers(const Reference& ref, cons
       }
       try {
         FetchBlob(ref, layers[i], creds);
-        done[i].set_value();
+        const auto blob = blobs_.Path(storage::Digest::Parse(layers[i].digest));
+        done[i].set_value(layers_.Prepare(blob, storage::Digest::Parse(t.diff_ids[i]), parents[i]));
       } catch (...) {
         cancelled = true;
         done[i].set_exception(std::current_exception());
@@ -130,21 +142,14 @@ std::vector<std::string> Puller::FetchAndUnpackLayers(const Reference& ref, cons
   const size_t n = std::min<size_t>(static_cast<size_t>(max_parallel_), layers.size());
   for (size_t i = 0; i < n; ++i) workers.emplace_back(worker);
 
-  std::vector<std::string> chain_ids;
-  std::optional<storage::Digest> parent;
   try {
     for (size_t i = 0; i < layers.size(); ++i) {
-      ready[i].get();
-      const auto diff_id = storage::Digest::Parse(t.diff_ids[i]);
-      guard.Add({}, {storage::ChainID(parent, diff_id).String()});  // before it exists, as for blobs
-      auto info = layers_.Unpack(blobs_.Path(storage::Digest::Parse(layers[i].digest)), diff_id, parent);
-      parent = info.chain_id;
-      chain_ids.push_back(info.chain_id.String());
-      spdlog::debug("pull {}: layer {}/{} unpacked ({})", ref.String(), i + 1, layers.size(), chain_ids.back());
+      layers_.Publish(ready[i].get());
+      spdlog::debug("pull {}: layer {}/{} unpacked ({})", ref.String(), i + 1, layers.size(), chain_ids[i]);
     }
   } catch (...) {
     cancelled = true;
-    throw;  // the jthreads join on the way out
+    throw;  // the jthreads join on the way out; unpublished layers' temp dirs go with their futures
   }
   return chain_ids;
 }

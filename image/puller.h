@@ -1,9 +1,9 @@
 #pragma once
 // Pulls an image into berth's store: manifest (through an index to this
-// node's platform), config, then layers downloaded in parallel and unpacked
-// in order as they arrive. Content already stored is not fetched again, so
-// re-pulling a present image costs one manifest request (none for a digest
-// reference whose image is stored).
+// node's platform), config, then layers downloaded and unpacked in parallel,
+// each made visible once the ones below it are. Content already stored is not
+// fetched again, so re-pulling a present image costs one manifest request
+// (none for a digest reference whose image is stored).
 
 #include <set>
 #include <string>

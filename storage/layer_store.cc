@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <utility>
 
 #include "storage/base/error.h"
 #include "storage/base/scope.h"
@@ -77,65 +78,121 @@ LayerInfo LayerStore::Get(const Digest& chain_id) const {
   return FromJson(*text, path);
 }
 
-LayerInfo LayerStore::Unpack(const std::string& blob_path, const Digest& diff_id, const std::optional<Digest>& parent) {
-  const Digest chain = ChainID(parent, diff_id);
-  if (Has(chain)) return Get(chain);
-  if (parent && !Has(*parent)) {
-    throw FailedPrecondition("layer " + chain.String() + ": parent layer " + parent->String() + " is not unpacked");
+LayerStore::Prepared::Prepared(LayerStore* store, LayerInfo info, std::string tmp,
+                               std::optional<std::promise<void>> claim)
+    : store_(store), info_(std::move(info)), tmp_(std::move(tmp)), claim_(std::move(claim)) {}
+
+LayerStore::Prepared::Prepared(Prepared&& o) noexcept
+    : store_(o.store_), info_(std::move(o.info_)), tmp_(std::exchange(o.tmp_, {})), claim_(std::exchange(o.claim_, {})) {}
+
+LayerStore::Prepared& LayerStore::Prepared::operator=(Prepared&& o) noexcept {
+  if (this != &o) {
+    Release();
+    store_ = o.store_;
+    info_ = std::move(o.info_);
+    tmp_ = std::exchange(o.tmp_, {});
+    claim_ = std::exchange(o.claim_, {});
   }
-  std::promise<LayerInfo> promise;
-  {
-    std::unique_lock lock(mu_);
-    if (auto it = inflight_.find(chain); it != inflight_.end()) {
-      auto shared = it->second;
-      lock.unlock();
-      return shared.get();
+  return *this;
+}
+
+LayerStore::Prepared::~Prepared() { Release(); }
+
+void LayerStore::Prepared::Release() noexcept {
+  if (!tmp_.empty()) {
+    try {
+      RemoveAll(tmp_);
+    } catch (const std::exception& e) {
+      spdlog::warn("removing unpublished layer dir {}: {}", tmp_, e.what());
     }
-    inflight_.emplace(chain, promise.get_future().share());
+    tmp_.clear();
   }
-  auto finish = [&] {
-    std::lock_guard lock(mu_);
-    inflight_.erase(chain);
-  };
-  try {
-    LayerInfo info = Has(chain) ? Get(chain) : UnpackNew(blob_path, diff_id, parent, chain);
-    finish();
-    promise.set_value(info);
-    return info;
-  } catch (...) {
-    finish();
-    promise.set_exception(std::current_exception());
-    throw;
+  if (claim_) {
+    store_->EndClaim(info_.chain_id, *claim_);
+    claim_.reset();
   }
 }
 
-LayerInfo LayerStore::UnpackNew(const std::string& blob_path, const Digest& diff_id,
-                                const std::optional<Digest>& parent, const Digest& chain) {
-  std::string tmpl = layers_dir_ + "/.tmp-" + chain.hex + "-XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) throw SysError("mkdtemp for layer " + chain.String());
+std::optional<std::promise<void>> LayerStore::Claim(const Digest& chain) {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (Has(chain)) return std::nullopt;
+    auto it = inflight_.find(chain);
+    if (it == inflight_.end()) break;
+    std::shared_future<void> other = it->second;
+    lock.unlock();
+    other.wait();
+    lock.lock();
+  }
+  std::promise<void> claim;
+  inflight_.emplace(chain, claim.get_future().share());
+  return claim;
+}
+
+void LayerStore::EndClaim(const Digest& chain, std::promise<void>& claim) noexcept {
+  {
+    std::lock_guard lock(mu_);
+    inflight_.erase(chain);
+  }
+  claim.set_value();
+}
+
+LayerStore::Prepared LayerStore::Prepare(const std::string& blob_path, const Digest& diff_id,
+                                         const std::optional<Digest>& parent) {
+  LayerInfo info{ChainID(parent, diff_id), diff_id, parent, 0};
+  auto claim = Claim(info.chain_id);
+  if (!claim) return Prepared(this, Get(info.chain_id), "", std::nullopt);
+  Prepared p(this, info, "", std::move(claim));  // ends the claim if the unpack throws
+  p.tmp_ = UnpackToTemp(blob_path, p.info_);
+  return p;
+}
+
+LayerInfo LayerStore::Publish(Prepared layer) {
+  const LayerInfo info = layer.info_;
+  if (layer.tmp_.empty()) return info;  // stored already
+  if (info.parent && !Has(*info.parent)) {
+    throw FailedPrecondition("layer " + info.chain_id.String() + ": parent layer " + info.parent->String() +
+                             " is not unpacked");
+  }
+  const std::string final_dir = layers_dir_ + "/" + info.chain_id.hex;
+  if (::rename(layer.tmp_.c_str(), final_dir.c_str()) != 0) {
+    // Only a leftover dir without layer.json can be in the way: the claim
+    // keeps every other unpack of this chain id out.
+    if (errno != EEXIST && errno != ENOTEMPTY) throw SysError("rename " + layer.tmp_ + " to " + final_dir);
+    RemoveDir(final_dir);
+    if (::rename(layer.tmp_.c_str(), final_dir.c_str()) != 0) throw SysError("rename " + layer.tmp_ + " to " + final_dir);
+  }
+  layer.tmp_.clear();
+  SyncDir(layers_dir_);
+  return info;  // the claim ends as `layer` goes: waiters then find it stored
+}
+
+LayerInfo LayerStore::Unpack(const std::string& blob_path, const Digest& diff_id, const std::optional<Digest>& parent) {
+  if (parent && !Has(*parent)) {
+    throw FailedPrecondition("layer " + ChainID(parent, diff_id).String() + ": parent layer " + parent->String() +
+                             " is not unpacked");
+  }
+  return Publish(Prepare(blob_path, diff_id, parent));
+}
+
+std::string LayerStore::UnpackToTemp(const std::string& blob_path, LayerInfo& info) {
+  std::string tmpl = layers_dir_ + "/.tmp-" + info.chain_id.hex + "-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) throw SysError("mkdtemp for layer " + info.chain_id.String());
   const std::string tmp = tmpl;
-  Rollback rb("unpack layer " + chain.String());
+  Rollback rb("unpack layer " + info.chain_id.String());
   rb.Add("temp layer dir " + tmp, [tmp] { RemoveAll(tmp); });
   const std::string diff = tmp + "/diff";
   if (::mkdir(diff.c_str(), 0755) != 0) throw SysError("mkdir " + diff);
   UnpackResult r = UnpackLayer(blob_path, diff);
-  if (r.diff_id != diff_id) {
+  if (r.diff_id != info.diff_id) {
     throw FailedPrecondition("layer blob " + blob_path + ": uncompressed digest " + r.diff_id.String() +
-                             " does not match the image's diff_id " + diff_id.String());
+                             " does not match the image's diff_id " + info.diff_id.String());
   }
-  LayerInfo info{chain, diff_id, parent, r.uncompressed_size};
+  info.size = r.uncompressed_size;
   WriteFileAtomic(tmp + "/" + kMeta, ToJson(info));
   SyncFs(tmp);
-  const std::string final_dir = layers_dir_ + "/" + chain.hex;
-  if (::rename(tmp.c_str(), final_dir.c_str()) != 0) {
-    // Only a leftover dir without layer.json can be in the way (Has was false).
-    if (errno != EEXIST && errno != ENOTEMPTY) throw SysError("rename " + tmp + " to " + final_dir);
-    RemoveDir(final_dir);
-    if (::rename(tmp.c_str(), final_dir.c_str()) != 0) throw SysError("rename " + tmp + " to " + final_dir);
-  }
   rb.Commit();
-  SyncDir(layers_dir_);
-  return info;
+  return tmp;
 }
 
 std::string LayerStore::TrashDir(const std::string& dir) {

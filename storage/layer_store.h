@@ -33,11 +33,41 @@ class LayerStore {
   // Creates `dir` as needed.
   explicit LayerStore(std::string dir);
 
-  // Unpacks the (compressed) layer blob on top of `parent` (which must be
-  // stored: FAILED_PRECONDITION otherwise). Verifies the diff_id
-  // (FAILED_PRECONDITION naming both digests on mismatch; nothing kept).
-  // Returns at once if the layer exists; concurrent calls for the same chain
-  // id unpack once and share the outcome.
+  // A layer unpacked and verified in a temp dir under the store, not yet
+  // visible, or one that was stored already. Holds the layer's claim (see
+  // Prepare) until it is published or dropped; dropped, its temp dir goes.
+  class Prepared {
+   public:
+    Prepared(Prepared&& o) noexcept;
+    Prepared& operator=(Prepared&& o) noexcept;
+    Prepared(const Prepared&) = delete;
+    Prepared& operator=(const Prepared&) = delete;
+    ~Prepared();
+    const LayerInfo& info() const { return info_; }
+
+   private:
+    friend class LayerStore;
+    Prepared(LayerStore* store, LayerInfo info, std::string tmp, std::optional<std::promise<void>> claim);
+    void Release() noexcept;  // removes the temp dir (if any), ends the claim (if held)
+
+    LayerStore* store_ = nullptr;
+    LayerInfo info_;
+    std::string tmp_;                          // "" once published, or for a stored layer
+    std::optional<std::promise<void>> claim_;  // this chain id's in-flight claim
+  };
+
+  // Unpacks the (compressed) layer blob into a temp dir and verifies its
+  // diff_id (FAILED_PRECONDITION naming both digests on mismatch; nothing
+  // kept). `parent` only names the chain: its content is not needed to
+  // unpack, so the layers of one image can be prepared in parallel. Returns
+  // at once if the layer is stored. One caller at a time holds a chain id:
+  // another waits for it to publish (then gets the stored layer) or to drop
+  // its claim (then unpacks itself).
+  Prepared Prepare(const std::string& blob_path, const Digest& diff_id, const std::optional<Digest>& parent);
+  // Makes a prepared layer visible (one rename). Its parent must be stored:
+  // FAILED_PRECONDITION otherwise.
+  LayerInfo Publish(Prepared layer);
+  // Prepare, then Publish; the parent is checked first.
   LayerInfo Unpack(const std::string& blob_path, const Digest& diff_id, const std::optional<Digest>& parent);
 
   bool Has(const Digest& chain_id) const;
@@ -65,14 +95,19 @@ class LayerStore {
   const std::string& dir() const { return layers_dir_; }
 
  private:
-  LayerInfo UnpackNew(const std::string& blob_path, const Digest& diff_id, const std::optional<Digest>& parent,
-                      const Digest& chain);
+  // The chain id's claim, after waiting out another holder's; nullopt if the
+  // layer is stored (found before or after the wait).
+  std::optional<std::promise<void>> Claim(const Digest& chain);
+  void EndClaim(const Digest& chain, std::promise<void>& claim) noexcept;
+  // Unpacks into a new temp dir (returned) with layer.json, flushed to disk;
+  // sets info.size.
+  std::string UnpackToTemp(const std::string& blob_path, LayerInfo& info);
   void RemoveDir(const std::string& dir);
   std::string TrashDir(const std::string& dir);  // renames dir into a new .rm- dir, returns that
 
   std::string layers_dir_;  // <root>/layers
   std::mutex mu_;
-  std::map<Digest, std::shared_future<LayerInfo>> inflight_;
+  std::map<Digest, std::shared_future<void>> inflight_;  // claimed chain ids: ready when released
 };
 
 }  // namespace berth::storage

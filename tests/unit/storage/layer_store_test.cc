@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <iterator>
+#include <optional>
 #include <thread>
 
 #include "storage/base/error.h"
@@ -104,6 +106,54 @@ TEST_F(LayerStoreTest, ConcurrentUnpackOfOneChainIdSucceedsOnce) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok, 4);
+  EXPECT_EQ(std::distance(fs::directory_iterator(tmp_ / "layers"), fs::directory_iterator{}), 1);
+}
+
+TEST_F(LayerStoreTest, PreparesOutOfOrderAndPublishesBottomUp) {
+  auto [b0, d0] = Blob("l0", {testing::File("bin/sh", "sh")});
+  auto [b1, d1] = Blob("l1", {testing::File("etc/hosts", "h")});
+  // The upper layer first: it needs only its parent's chain id.
+  LayerStore::Prepared upper = store_.Prepare(b1, d1, d0);
+  LayerStore::Prepared lower = store_.Prepare(b0, d0, std::nullopt);
+  EXPECT_FALSE(store_.Has(upper.info().chain_id));
+  try {
+    store_.Publish(std::move(upper));
+    ADD_FAILURE() << "published above an absent parent";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Code::kFailedPrecondition);
+    EXPECT_NE(std::string(e.what()).find(d0.String()), std::string::npos) << e.what();
+  }
+  // The refused one was dropped with its temp dir; prepared again, it publishes.
+  store_.Publish(std::move(lower));
+  LayerInfo l1 = store_.Publish(store_.Prepare(b1, d1, d0));
+  EXPECT_EQ(l1.chain_id, ChainID(d0, d1));
+  EXPECT_EQ(l1.size, store_.Get(l1.chain_id).size);
+  EXPECT_TRUE(fs::exists(store_.DiffPath(l1.chain_id) + "/etc/hosts"));
+  EXPECT_EQ(std::distance(fs::directory_iterator(tmp_ / "layers"), fs::directory_iterator{}), 2);
+}
+
+TEST_F(LayerStoreTest, ADroppedPreparationLeavesNothingAndFreesTheChainId) {
+  auto [b0, d0] = Blob("l0", {testing::File("f", "x")});
+  std::optional<LayerStore::Prepared> held = store_.Prepare(b0, d0, std::nullopt);
+  std::atomic<bool> got{false};
+  std::thread waiter([&, b = b0, d = d0] {
+    store_.Unpack(b, d, std::nullopt);  // waits out the claim, then unpacks itself
+    got = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(got) << "a second unpack of a claimed chain id did not wait";
+  held.reset();
+  waiter.join();
+  EXPECT_TRUE(store_.Has(d0));
+  EXPECT_EQ(std::distance(fs::directory_iterator(tmp_ / "layers"), fs::directory_iterator{}), 1);
+}
+
+TEST_F(LayerStoreTest, PreparingAStoredLayerReturnsIt) {
+  auto [b0, d0] = Blob("l0", {testing::File("f", "x")});
+  LayerInfo stored = store_.Unpack(b0, d0, std::nullopt);
+  LayerStore::Prepared again = store_.Prepare(b0, d0, std::nullopt);
+  EXPECT_EQ(again.info().size, stored.size);
+  EXPECT_EQ(store_.Publish(std::move(again)).chain_id, d0);
   EXPECT_EQ(std::distance(fs::directory_iterator(tmp_ / "layers"), fs::directory_iterator{}), 1);
 }
 
