@@ -6,6 +6,8 @@
 //             exit file named in <root>/exitfile
 //   state     the `state` JSON; absent: "container does not exist"
 //   list      the `list` JSON
+//   delete_fails  its text is delete's error (exit 1), as runsc's
+//             "container ... not found" after it removed its record
 // What berth does with real runc is checked by the integration tests.
 
 #include <fstream>
@@ -28,7 +30,7 @@ case "$1" in
       printf '{"exit_code":137,"finished_at_ns":1}' > "$(cat "$root/exitfile")"
       rm -f "$root/running"
     fi ;;
-  delete) ;;
+  delete) if [ -f "$root/delete_fails" ]; then cat "$root/delete_fails" >&2; exit 1; fi ;;
   start) if [ -f "$root/start_fails" ]; then echo "exec: no such file" >&2; exit 1; fi ;;
   list) cat "$root/list" 2>/dev/null || echo '[]' ;;
 esac

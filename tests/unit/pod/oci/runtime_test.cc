@@ -46,6 +46,22 @@ TEST(OciRuntimeTest, AFailedCallSaysTheCommandTheHandlerAndTheRuntimesWords) {
   rt.Delete("c1");  // delete --force of what may be gone is fine
 }
 
+TEST(OciRuntimeTest, AFailedDeleteCountsOnlyWhileTheRuntimeStillKnowsTheContainer) {
+  testing::FakeRuntime fake;
+  fake.Set("delete_fails", "destroying container: container \"c1\" not found");
+  const Runtime rt("fake", fake.path, fake.root);
+  rt.Delete("c1");  // the runtime's state says it is gone: deleted
+  EXPECT_EQ(fake.Calls(), "delete --force c1\nstate c1\n");
+  fake.Set("state", R"({"id":"c1","status":"stopped"})");
+  try {
+    rt.Delete("c1");
+    FAIL() << "a delete that left the container passed";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Code::kInternal);
+    EXPECT_NE(std::string(e.what()).find("not found"), std::string::npos) << e.what();
+  }
+}
+
 TEST(OciRuntimeTest, AHandlerWithoutRootGetsOneUnderTheRunRoot) {
   config::Config cfg;
   cfg.run_root = "/run/x";
