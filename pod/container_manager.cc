@@ -63,12 +63,12 @@ Container ContainerManager::Effective(Container c) const {
   if (c.state == ContainerState::kExited) return c;
   std::optional<oci::ExitStatus> exit;
   try {
-    exit = OciOf(c).Exit();
+    exit = oci::ReadExitFile(config::Layout::ExitFile(RunDir(c.id)));
   } catch (const std::exception& e) {
     spdlog::warn("container {}: exit file unreadable ({}); taking it as exited", c.id, e.what());
     exit = oci::ExitStatus{255, NowNs(), false, "", ""};
   }
-  if (!exit && c.monitor_pid > 0 && !oci::MonitorAlive(c.monitor_pid, c.id)) {
+  if (!exit && c.monitor_pid > 0 && !MonitorSeenAlive(c)) {
     try {
       exit = OciOf(c).RecordMonitorLost(c.monitor_pid, c.pid);
     } catch (const std::exception& e) {
@@ -76,6 +76,7 @@ Container ContainerManager::Effective(Container c) const {
     }
   }
   if (!exit) return c;
+  ForgetMonitor(c.id);
   c.state = ContainerState::kExited;
   c.exit_code = exit->exit_code;
   c.finished_at = exit->finished_at_ns;
@@ -83,6 +84,32 @@ Container ContainerManager::Effective(Container c) const {
   if (!exit->reason.empty()) c.reason = exit->reason;
   if (!exit->message.empty()) c.message = exit->message;
   return c;
+}
+
+// Each read of a running container's state (kubelet lists every container
+// each second) checks for its exit file; whether its monitor still lives, a
+// /proc read, at most once a second: a monitor that dies without writing the
+// exit file is a fault, noticed that much later.
+bool ContainerManager::MonitorSeenAlive(const Container& c) const {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(monitors_mu_);
+    auto it = monitor_seen_.find(c.id);
+    if (it != monitor_seen_.end() && now - it->second < kMonitorRecheck) return true;
+  }
+  const bool alive = oci::MonitorAlive(c.monitor_pid, c.id);
+  std::lock_guard lock(monitors_mu_);
+  if (alive) {
+    monitor_seen_[c.id] = now;
+  } else {
+    monitor_seen_.erase(c.id);
+  }
+  return alive;
+}
+
+void ContainerManager::ForgetMonitor(const std::string& id) const {
+  std::lock_guard lock(monitors_mu_);
+  monitor_seen_.erase(id);
 }
 
 Container ContainerManager::Refresh(const std::string& id, bool released) {
@@ -196,6 +223,7 @@ void ContainerManager::RemoveLocked(const Container& c) {
   trash_.Discard(RunDir(c.id), false);  // tmpfs: nothing to sync
   steps.Step("run-dir");
   store_.Discard(c.id, trash_);  // the record last: until then a retry finds it
+  ForgetMonitor(c.id);
   steps.Step("record");
   spdlog::info("container {} ({}) removed", c.id, c.name);
   if (events_) events_(runtime::v1::CONTAINER_DELETED_EVENT, c);

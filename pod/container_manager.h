@@ -125,6 +125,10 @@ class ContainerManager {
 
   // The record with the monitor's exit file folded in.
   Container Effective(Container c) const;
+  // Whether c's monitor lives; a sighting counts for kMonitorRecheck.
+  bool MonitorSeenAlive(const Container& c) const;
+  void ForgetMonitor(const std::string& id) const;
+  static constexpr std::chrono::seconds kMonitorRecheck{1};
   // The record of a running container; FAILED_PRECONDITION naming `rpc` otherwise.
   Container RunningRecord(const std::string& id_or_prefix, const char* rpc);
   // Saves `c` if its exit is newly known, or (`released`) that an exited
@@ -152,6 +156,8 @@ class ContainerManager {
   KeyedLocks locks_;
   EventSink events_;
   std::mutex refresh_mu_;  // one Refresh at a time notices an exit (and says so once)
+  mutable std::mutex monitors_mu_;
+  mutable std::map<std::string, std::chrono::steady_clock::time_point> monitor_seen_;  // id: monitor last seen alive
   std::mutex mu_;  // guards the two below
   std::set<std::string> reserved_names_;
   std::multiset<std::string> creating_images_;  // images of Creates in progress
