@@ -76,8 +76,8 @@ void FillListItem(const Container& c, runtime::v1::Container* out) {
   out->mutable_annotations()->insert(c.annotations.begin(), c.annotations.end());
 }
 
-std::vector<Container> FilterContainers(std::vector<Container> all, const runtime::v1::ContainerFilter& f) {
-  std::vector<Container> out;
+SharedContainers FilterContainers(SharedContainers all, const runtime::v1::ContainerFilter& f) {
+  SharedContainers out;
   std::vector<std::string> sandboxes;
   if (!f.pod_sandbox_id().empty()) {
     // The pod id, too, may be a unique prefix (crictl ps -p <prefix>).
@@ -86,17 +86,17 @@ std::vector<Container> FilterContainers(std::vector<Container> all, const runtim
     };
     std::vector<Ref> ids;
     for (const auto& c : all) {
-      if (std::none_of(ids.begin(), ids.end(), [&](const Ref& r) { return r.id == c.sandbox_id; })) ids.push_back({c.sandbox_id});
+      if (std::none_of(ids.begin(), ids.end(), [&](const Ref& r) { return r.id == c->sandbox_id; })) ids.push_back({c->sandbox_id});
     }
     for (auto& r : SelectById(std::move(ids), f.pod_sandbox_id())) sandboxes.push_back(r.id);
     if (sandboxes.empty()) return out;
   }
   for (auto& c : SelectById(std::move(all), f.id())) {
-    if (f.has_state() && ToCri(c.state) != f.state().state()) continue;
-    if (!sandboxes.empty() && c.sandbox_id != sandboxes.front()) continue;
-    if (LabelsMatch(c.labels, f.label_selector())) out.push_back(std::move(c));
+    if (f.has_state() && ToCri(c->state) != f.state().state()) continue;
+    if (!sandboxes.empty() && c->sandbox_id != sandboxes.front()) continue;
+    if (LabelsMatch(c->labels, f.label_selector())) out.push_back(std::move(c));
   }
-  std::sort(out.begin(), out.end(), [](const Container& a, const Container& b) { return a.created_at < b.created_at; });
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a->created_at < b->created_at; });
   return out;
 }
 

@@ -2,6 +2,7 @@
 // Between container records and CRI messages: status, list items, the
 // ListContainers filter. Pure functions, unit-tested.
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,8 @@ std::string ExitReason(const Container& c);
 void FillStatus(const Container& c, runtime::v1::ContainerStatus* out);
 void FillListItem(const Container& c, runtime::v1::Container* out);
 // Oldest first; id and pod_sandbox_id match exactly or as a unique prefix.
-std::vector<Container> FilterContainers(std::vector<Container> all, const runtime::v1::ContainerFilter& filter);
+using SharedContainers = std::vector<std::shared_ptr<const Container>>;
+SharedContainers FilterContainers(SharedContainers all, const runtime::v1::ContainerFilter& filter);
 
 // The CRI messages a record keeps, as protobuf JSON.
 std::string ToJson(const google::protobuf::Message& m);

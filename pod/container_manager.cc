@@ -61,6 +61,11 @@ Container ContainerManager::Record(const std::string& id_or_prefix, const char* 
 
 Container ContainerManager::Effective(Container c) const {
   if (c.state == ContainerState::kExited) return c;
+  if (auto exit = NewExit(c)) ApplyExit(c, *exit);
+  return c;
+}
+
+std::optional<oci::ExitStatus> ContainerManager::NewExit(const Container& c) const {
   std::optional<oci::ExitStatus> exit;
   try {
     exit = oci::ReadExitFile(config::Layout::ExitFile(RunDir(c.id)));
@@ -75,15 +80,17 @@ Container ContainerManager::Effective(Container c) const {
       spdlog::warn("container {}: its monitor is gone and recording the exit failed: {}", c.id, e.what());
     }
   }
-  if (!exit) return c;
-  ForgetMonitor(c.id);
+  if (exit) ForgetMonitor(c.id);
+  return exit;
+}
+
+void ContainerManager::ApplyExit(Container& c, const oci::ExitStatus& exit) {
   c.state = ContainerState::kExited;
-  c.exit_code = exit->exit_code;
-  c.finished_at = exit->finished_at_ns;
-  c.oom_killed = exit->oom_killed;
-  if (!exit->reason.empty()) c.reason = exit->reason;
-  if (!exit->message.empty()) c.message = exit->message;
-  return c;
+  c.exit_code = exit.exit_code;
+  c.finished_at = exit.finished_at_ns;
+  c.oom_killed = exit.oom_killed;
+  if (!exit.reason.empty()) c.reason = exit.reason;
+  if (!exit.message.empty()) c.message = exit.message;
 }
 
 // Each read of a running container's state (kubelet lists every container
@@ -263,11 +270,20 @@ runtime::v1::ContainerStatusResponse ContainerManager::Status(const std::string&
   return resp;
 }
 
+// kubelet lists every container each second: the records are shared, not
+// copied, and only one whose exit is newly found becomes a changed copy.
 std::vector<runtime::v1::Container> ContainerManager::List(const runtime::v1::ContainerFilter& filter) {
-  std::vector<Container> all = store_.List();
-  for (auto& c : all) c = Effective(std::move(c));
+  SharedContainers all = store_.Snapshot();
+  for (auto& c : all) {
+    if (c->state == ContainerState::kExited) continue;
+    if (auto exit = NewExit(*c)) {
+      Container exited = *c;
+      ApplyExit(exited, *exit);
+      c = std::make_shared<const Container>(std::move(exited));
+    }
+  }
   std::vector<runtime::v1::Container> out;
-  for (const auto& c : FilterContainers(std::move(all), filter)) FillListItem(c, &out.emplace_back());
+  for (const auto& c : FilterContainers(std::move(all), filter)) FillListItem(*c, &out.emplace_back());
   return out;
 }
 

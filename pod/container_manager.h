@@ -125,6 +125,10 @@ class ContainerManager {
 
   // The record with the monitor's exit file folded in.
   Container Effective(Container c) const;
+  // The exit of a container not known to have exited: its exit file, or the
+  // loss of its monitor (then recorded); nullopt while it runs.
+  std::optional<oci::ExitStatus> NewExit(const Container& c) const;
+  static void ApplyExit(Container& c, const oci::ExitStatus& exit);
   // Whether c's monitor lives; a sighting counts for kMonitorRecheck.
   bool MonitorSeenAlive(const Container& c) const;
   void ForgetMonitor(const std::string& id) const;

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -33,7 +34,7 @@ class RecordStore {
   // (a crash between mkdir and the first write leaves a dir without one).
   void Load() {
     storage::MakeDirs(dir_, 0700);
-    std::map<std::string, T> loaded;
+    std::map<std::string, std::shared_ptr<const T>> loaded;
     for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
       const std::string path = entry.path().string() + "/" + file_;
       storage::RemoveAtomicWriteLeftovers(entry.path().string());  // a save cut short by a crash
@@ -41,7 +42,7 @@ class RecordStore {
         T rec = nlohmann::json::parse(storage::ReadFile(path)).get<T>();
         if (rec.id != entry.path().filename().string()) throw std::runtime_error("id " + rec.id + " does not match its dir");
         std::string id = rec.id;
-        loaded.emplace(std::move(id), std::move(rec));
+        loaded.emplace(std::move(id), std::make_shared<const T>(std::move(rec)));
       } catch (const std::exception& e) {
         spdlog::warn("record {} skipped: {}", path, e.what());
       }
@@ -54,8 +55,9 @@ class RecordStore {
     const std::string dir = Dir(rec.id);
     storage::MakeDirs(dir, 0700);
     storage::WriteFileAtomic(dir + "/" + file_, nlohmann::json(rec).dump(2), 0600);
+    auto saved = std::make_shared<const T>(rec);
     std::lock_guard lock(mu_);
-    records_[rec.id] = rec;
+    records_[rec.id] = std::move(saved);
   }
 
   // Drops the record and its directory; fine if already gone.
@@ -78,12 +80,22 @@ class RecordStore {
     std::lock_guard lock(mu_);
     auto it = records_.find(id);
     if (it == records_.end()) return std::nullopt;
-    return it->second;
+    return *it->second;
   }
 
   std::vector<T> List() const {
     std::lock_guard lock(mu_);
     std::vector<T> out;
+    for (const auto& [id, rec] : records_) out.push_back(*rec);
+    return out;
+  }
+
+  // Every record, without copying one (a list of hundreds, every second):
+  // a Save replaces the pointer in the store, never a record a caller holds.
+  std::vector<std::shared_ptr<const T>> Snapshot() const {
+    std::lock_guard lock(mu_);
+    std::vector<std::shared_ptr<const T>> out;
+    out.reserve(records_.size());
     for (const auto& [id, rec] : records_) out.push_back(rec);
     return out;
   }
@@ -93,7 +105,7 @@ class RecordStore {
     std::lock_guard lock(mu_);
     std::vector<std::string> out;
     for (const auto& [id, rec] : records_) {
-      if (pred(rec)) out.push_back(id);
+      if (pred(*rec)) out.push_back(id);
     }
     return out;
   }
@@ -102,7 +114,7 @@ class RecordStore {
   std::optional<T> FindIf(Pred pred) const {
     std::lock_guard lock(mu_);
     for (const auto& [id, rec] : records_) {
-      if (pred(rec)) return rec;
+      if (pred(*rec)) return *rec;
     }
     return std::nullopt;
   }
@@ -134,7 +146,7 @@ class RecordStore {
  private:
   std::string dir_, file_;
   mutable std::mutex mu_;
-  std::map<std::string, T> records_;
+  std::map<std::string, std::shared_ptr<const T>> records_;  // immutable once stored
 };
 
 }  // namespace berth::pod

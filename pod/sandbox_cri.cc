@@ -161,13 +161,13 @@ void FillListItem(const Sandbox& sb, runtime::v1::PodSandbox* out) {
   out->set_runtime_handler(sb.requested_handler);
 }
 
-std::vector<Sandbox> FilterSandboxes(std::vector<Sandbox> all, const runtime::v1::PodSandboxFilter& f) {
-  std::vector<Sandbox> out;
+SharedSandboxes FilterSandboxes(SharedSandboxes all, const runtime::v1::PodSandboxFilter& f) {
+  SharedSandboxes out;
   for (auto& s : SelectById(std::move(all), f.id())) {
-    if (f.has_state() && ToCri(s.state) != f.state().state()) continue;
-    if (LabelsMatch(s.labels, f.label_selector())) out.push_back(std::move(s));
+    if (f.has_state() && ToCri(s->state) != f.state().state()) continue;
+    if (LabelsMatch(s->labels, f.label_selector())) out.push_back(std::move(s));
   }
-  std::sort(out.begin(), out.end(), [](const Sandbox& a, const Sandbox& b) { return a.created_at < b.created_at; });
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a->created_at < b->created_at; });
   return out;
 }
 

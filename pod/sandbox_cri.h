@@ -2,6 +2,7 @@
 // Between CRI messages and sandbox records: request validation, status and
 // list items, and ListPodSandbox's filter. Pure functions, unit-tested.
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ void FillListItem(const Sandbox& sb, runtime::v1::PodSandbox* out);
 
 // The sandboxes a ListPodSandbox filter selects: id exact or a unique prefix
 // (an ambiguous prefix selects none), state, and every label in label_selector.
-std::vector<Sandbox> FilterSandboxes(std::vector<Sandbox> all, const runtime::v1::PodSandboxFilter& filter);
+using SharedSandboxes = std::vector<std::shared_ptr<const Sandbox>>;
+SharedSandboxes FilterSandboxes(SharedSandboxes all, const runtime::v1::PodSandboxFilter& filter);
 
 }  // namespace berth::pod

@@ -296,11 +296,18 @@ runtime::v1::PodSandboxStatusResponse SandboxManager::Status(const std::string& 
   return resp;
 }
 
+// As ListContainers: records shared, a copy only for a pod found not ready.
 std::vector<runtime::v1::PodSandbox> SandboxManager::List(const runtime::v1::PodSandboxFilter& filter) {
-  std::vector<Sandbox> all = store_.List();
-  for (auto& sb : all) sb = Effective(std::move(sb));
+  SharedSandboxes all = store_.Snapshot();
+  for (auto& sb : all) {
+    if (sb->state == SandboxState::kReady && !PauseAlive(*sb)) {
+      Sandbox not_ready = *sb;
+      not_ready.state = SandboxState::kNotReady;
+      sb = std::make_shared<const Sandbox>(std::move(not_ready));
+    }
+  }
   std::vector<runtime::v1::PodSandbox> out;
-  for (const auto& sb : FilterSandboxes(std::move(all), filter)) FillListItem(sb, &out.emplace_back());
+  for (const auto& sb : FilterSandboxes(std::move(all), filter)) FillListItem(*sb, &out.emplace_back());
   return out;
 }
 

@@ -25,9 +25,9 @@ Container Make(const std::string& id, const std::string& sandbox, ContainerState
   return c;
 }
 
-std::vector<std::string> Ids(const std::vector<Container>& v) {
+std::vector<std::string> Ids(const SharedContainers& v) {
   std::vector<std::string> out;
-  for (const auto& c : v) out.push_back(c.id);
+  for (const auto& c : v) out.push_back(c->id);
   return out;
 }
 
@@ -162,10 +162,11 @@ TEST(ContainerCri, FillListItem) {
 
 class ContainerFilterTest : public ::testing::Test {
  protected:
-  std::vector<Container> all{Make("aaa111", "pod123", ContainerState::kRunning, 30, {{"app", "web"}}),
-                             Make("aab222", "pod123", ContainerState::kExited, 10, {{"app", "web"}, {"v", "2"}}),
-                             Make("bbb333", "pod456", ContainerState::kRunning, 20, {{"app", "db"}}),
-                             Make("ccc444", "qux789", ContainerState::kCreated, 40)};
+  static std::shared_ptr<const Container> Shared(Container c) { return std::make_shared<const Container>(std::move(c)); }
+  SharedContainers all{Shared(Make("aaa111", "pod123", ContainerState::kRunning, 30, {{"app", "web"}})),
+                       Shared(Make("aab222", "pod123", ContainerState::kExited, 10, {{"app", "web"}, {"v", "2"}})),
+                       Shared(Make("bbb333", "pod456", ContainerState::kRunning, 20, {{"app", "db"}})),
+                       Shared(Make("ccc444", "qux789", ContainerState::kCreated, 40))};
   v1::ContainerFilter f;
 };
 

@@ -7,6 +7,8 @@
 
 #include <google/protobuf/map.h>
 
+#include <memory>
+
 namespace berth::pod {
 namespace {
 
@@ -35,6 +37,16 @@ TEST(SelectById, AnExactIdWinsOverPrefixesOfOthers) {
   EXPECT_EQ(got[0].id, "abc");
   EXPECT_EQ(got[0].n, 2);  // the record itself, not just its id
   EXPECT_EQ(Ids(SelectById(kAll, "abc123")), std::vector<std::string>{"abc123"});
+}
+
+TEST(SelectById, SharedRecordsSelectByTheirIds) {
+  std::vector<std::shared_ptr<const Rec>> shared;
+  for (const auto& r : kAll) shared.push_back(std::make_shared<const Rec>(r));
+  const auto got = SelectById(shared, "abd");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], shared[2]);  // the same record, not a copy
+  EXPECT_TRUE(SelectById(shared, "ab").empty());  // ambiguous
+  EXPECT_EQ(SelectById(shared, "").size(), 4u);
 }
 
 TEST(SelectById, AUniquePrefixSelectsItsRecord) {

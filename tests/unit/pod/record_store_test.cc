@@ -61,6 +61,18 @@ TEST_F(RecordStoreTest, ReloadsWhatWasSavedAndForgetsWhatWasRemoved) {
   EXPECT_EQ(again.Get("abd333")->n, 1);
 }
 
+TEST_F(RecordStoreTest, ASnapshotSharesTheRecordsAndALaterSaveLeavesItAlone) {
+  const auto snap = store_.Snapshot();
+  ASSERT_EQ(snap.size(), 4u);
+  EXPECT_EQ(snap[0]->id, "abc111");  // in id order, as List
+  store_.Save({"abc111", 2});
+  store_.Remove("xyz");
+  EXPECT_EQ(snap[0]->n, 1);  // the snapshot keeps the record it was given
+  EXPECT_EQ(snap[3]->id, "xyz");
+  EXPECT_EQ(store_.Get("abc111")->n, 2);
+  EXPECT_EQ(store_.Snapshot().size(), 3u);
+}
+
 TEST(Quoted, EscapesControlBytesAndCutsLongValues) {
   EXPECT_EQ(Quoted("abc"), "\"abc\"");
   EXPECT_EQ(Quoted(std::string("a\nb\0c", 5)), "\"a\\x0ab\\x00c\"");

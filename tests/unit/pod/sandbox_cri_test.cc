@@ -145,24 +145,25 @@ TEST(SandboxFromRequest, RefusesANodeLevelSysctl) {
   EXPECT_NE(msg.find("kernel.panic"), std::string::npos) << msg;
 }
 
-Sandbox Make(const std::string& id, SandboxState st, std::map<std::string, std::string> labels, int64_t created) {
+std::shared_ptr<const Sandbox> Make(const std::string& id, SandboxState st, std::map<std::string, std::string> labels,
+                                     int64_t created) {
   Sandbox s;
   s.id = id;
   s.state = st;
   s.labels = std::move(labels);
   s.created_at = created;
-  return s;
+  return std::make_shared<const Sandbox>(std::move(s));
 }
 
-std::vector<std::string> Ids(const std::vector<Sandbox>& v) {
+std::vector<std::string> Ids(const SharedSandboxes& v) {
   std::vector<std::string> out;
-  for (const auto& s : v) out.push_back(s.id);
+  for (const auto& s : v) out.push_back(s->id);
   return out;
 }
 
 class Filter : public ::testing::Test {
  protected:
-  std::vector<Sandbox> all{Make("abc123", SandboxState::kReady, {{"app", "web"}, {"tier", "front"}}, 3),
+  SharedSandboxes all{Make("abc123", SandboxState::kReady, {{"app", "web"}, {"tier", "front"}}, 3),
                            Make("abd456", SandboxState::kNotReady, {{"app", "web"}}, 1),
                            Make("ff0000", SandboxState::kReady, {{"app", "db"}}, 2)};
   runtime::v1::PodSandboxFilter f;
@@ -238,7 +239,7 @@ TEST(SandboxRecord, JsonRoundTrip) {
 }
 
 TEST(SandboxStatus, FillsNetworkAndNamespaces) {
-  Sandbox s = Make("abc", SandboxState::kReady, {{"a", "b"}}, 7);
+  Sandbox s = *Make("abc", SandboxState::kReady, {{"a", "b"}}, 7);
   s.ips = {"10.0.0.2", "fd00::2"};
   s.ns.pid = NsMode::kPod;
   runtime::v1::PodSandboxStatus st;
