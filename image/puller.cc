@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <stop_token>
 #include <thread>
 
 #include "storage/base/error.h"
@@ -107,12 +108,13 @@ void Puller::FetchBlob(const Reference& ref, const Descriptor& d, const Credenti
 std::vector<std::string> Puller::FetchAndUnpackLayers(const Reference& ref, const Target& t,
                                                       const Credentials& creds, ImageStore::Protection& guard) {
   const auto& layers = t.manifest.layers;
-  std::vector<std::optional<storage::Digest>> parents;  // parents[i]: chain id below layer i
-  std::vector<std::string> chain_ids;
+  std::vector<storage::Digest> chains;  // chains[i]: layer i's chain id; chains[i - 1] its parent
   for (size_t i = 0; i < layers.size(); ++i) {
-    parents.push_back(i == 0 ? std::nullopt : std::optional(storage::Digest::Parse(chain_ids.back())));
-    chain_ids.push_back(storage::ChainID(parents[i], storage::Digest::Parse(t.diff_ids[i])).String());
+    chains.push_back(storage::ChainID(i == 0 ? std::nullopt : std::optional(chains.back()),
+                                      storage::Digest::Parse(t.diff_ids[i])));
   }
+  std::vector<std::string> chain_ids;
+  for (const auto& c : chains) chain_ids.push_back(c.String());
   guard.Add({}, chain_ids);  // before they exist, as for blobs
 
   // Declared before the workers, so those are joined before these go.
@@ -120,20 +122,24 @@ std::vector<std::string> Puller::FetchAndUnpackLayers(const Reference& ref, cons
   std::vector<std::future<storage::LayerStore::Prepared>> ready;
   for (auto& p : done) ready.push_back(p.get_future());
   std::atomic<size_t> next{0};
-  std::atomic<bool> cancelled{false};
+  // Stops the other workers, also one waiting on a layer another pull holds:
+  // this pull's prepared layers, which that pull may wait for, go only after
+  // the workers are joined.
+  std::stop_source cancel;
 
   auto worker = [&] {
     for (size_t i; (i = next++) < layers.size();) {
-      if (cancelled) {
+      if (cancel.stop_requested()) {
         done[i].set_exception(std::make_exception_ptr(Internal("pull cancelled")));
         continue;
       }
       try {
         FetchBlob(ref, layers[i], creds);
         const auto blob = blobs_.Path(storage::Digest::Parse(layers[i].digest));
-        done[i].set_value(layers_.Prepare(blob, storage::Digest::Parse(t.diff_ids[i]), parents[i]));
+        const auto parent = i == 0 ? std::nullopt : std::optional(chains[i - 1]);
+        done[i].set_value(layers_.Prepare(blob, storage::Digest::Parse(t.diff_ids[i]), parent, cancel.get_token()));
       } catch (...) {
-        cancelled = true;
+        cancel.request_stop();
         done[i].set_exception(std::current_exception());
       }
     }
@@ -148,7 +154,7 @@ std::vector<std::string> Puller::FetchAndUnpackLayers(const Reference& ref, cons
       spdlog::debug("pull {}: layer {}/{} unpacked ({})", ref.String(), i + 1, layers.size(), chain_ids[i]);
     }
   } catch (...) {
-    cancelled = true;
+    cancel.request_stop();
     throw;  // the jthreads join on the way out; unpublished layers' temp dirs go with their futures
   }
   return chain_ids;

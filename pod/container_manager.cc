@@ -68,6 +68,8 @@ Container ContainerManager::Effective(Container c) const {
 std::optional<oci::ExitStatus> ContainerManager::NewExit(const Container& c) const {
   std::optional<oci::ExitStatus> exit;
   try {
+    // Named here, not through OciOf(c).Exit(): that builds a runtime object
+    // per container, and a list asks this of every running one.
     exit = oci::ReadExitFile(config::Layout::ExitFile(RunDir(c.id)));
   } catch (const std::exception& e) {
     spdlog::warn("container {}: exit file unreadable ({}); taking it as exited", c.id, e.what());

@@ -78,12 +78,12 @@ LayerInfo LayerStore::Get(const Digest& chain_id) const {
   return FromJson(*text, path);
 }
 
-LayerStore::Prepared::Prepared(LayerStore* store, LayerInfo info, std::string tmp,
-                               std::optional<std::promise<void>> claim)
-    : store_(store), info_(std::move(info)), tmp_(std::move(tmp)), claim_(std::move(claim)) {}
+LayerStore::Prepared::Prepared(LayerStore* store, LayerInfo info, bool claimed)
+    : store_(store), info_(std::move(info)), claimed_(claimed) {}
 
 LayerStore::Prepared::Prepared(Prepared&& o) noexcept
-    : store_(o.store_), info_(std::move(o.info_)), tmp_(std::exchange(o.tmp_, {})), claim_(std::exchange(o.claim_, {})) {}
+    : store_(o.store_), info_(std::move(o.info_)), tmp_(std::exchange(o.tmp_, {})),
+      claimed_(std::exchange(o.claimed_, false)) {}
 
 LayerStore::Prepared& LayerStore::Prepared::operator=(Prepared&& o) noexcept {
   if (this != &o) {
@@ -91,7 +91,7 @@ LayerStore::Prepared& LayerStore::Prepared::operator=(Prepared&& o) noexcept {
     store_ = o.store_;
     info_ = std::move(o.info_);
     tmp_ = std::exchange(o.tmp_, {});
-    claim_ = std::exchange(o.claim_, {});
+    claimed_ = std::exchange(o.claimed_, false);
   }
   return *this;
 }
@@ -107,42 +107,39 @@ void LayerStore::Prepared::Release() noexcept {
     }
     tmp_.clear();
   }
-  if (claim_) {
-    store_->EndClaim(info_.chain_id, *claim_);
-    claim_.reset();
-  }
+  if (claimed_) store_->EndClaim(info_.chain_id);
+  claimed_ = false;
 }
 
-std::optional<std::promise<void>> LayerStore::Claim(const Digest& chain) {
+bool LayerStore::Claim(const Digest& chain, std::stop_token stop) {
   std::unique_lock lock(mu_);
-  for (;;) {
-    if (Has(chain)) return std::nullopt;
-    auto it = inflight_.find(chain);
-    if (it == inflight_.end()) break;
-    std::shared_future<void> other = it->second;
-    lock.unlock();
-    other.wait();
-    lock.lock();
+  if (!released_.wait(lock, stop, [&] { return !claimed_.contains(chain); })) {
+    throw Internal("layer " + chain.String() + ": unpack cancelled while another pull held it");
   }
-  std::promise<void> claim;
-  inflight_.emplace(chain, claim.get_future().share());
-  return claim;
+  if (Has(chain)) return false;
+  claimed_.insert(chain);
+  return true;
 }
 
-void LayerStore::EndClaim(const Digest& chain, std::promise<void>& claim) noexcept {
+void LayerStore::EndClaim(const Digest& chain) noexcept {
   {
     std::lock_guard lock(mu_);
-    inflight_.erase(chain);
+    claimed_.erase(chain);
   }
-  claim.set_value();
+  released_.notify_all();
+}
+
+void LayerStore::RequireParent(const Digest& chain, const std::optional<Digest>& parent) const {
+  if (parent && !Has(*parent)) {
+    throw FailedPrecondition("layer " + chain.String() + ": parent layer " + parent->String() + " is not unpacked");
+  }
 }
 
 LayerStore::Prepared LayerStore::Prepare(const std::string& blob_path, const Digest& diff_id,
-                                         const std::optional<Digest>& parent) {
-  LayerInfo info{ChainID(parent, diff_id), diff_id, parent, 0};
-  auto claim = Claim(info.chain_id);
-  if (!claim) return Prepared(this, Get(info.chain_id), "", std::nullopt);
-  Prepared p(this, info, "", std::move(claim));  // ends the claim if the unpack throws
+                                         const std::optional<Digest>& parent, std::stop_token stop) {
+  const Digest chain = ChainID(parent, diff_id);
+  if (!Claim(chain, std::move(stop))) return Prepared(this, Get(chain), false);
+  Prepared p(this, LayerInfo{chain, diff_id, parent, 0}, true);  // ends the claim if the unpack throws
   p.tmp_ = UnpackToTemp(blob_path, p.info_);
   return p;
 }
@@ -150,10 +147,7 @@ LayerStore::Prepared LayerStore::Prepare(const std::string& blob_path, const Dig
 LayerInfo LayerStore::Publish(Prepared layer) {
   const LayerInfo info = layer.info_;
   if (layer.tmp_.empty()) return info;  // stored already
-  if (info.parent && !Has(*info.parent)) {
-    throw FailedPrecondition("layer " + info.chain_id.String() + ": parent layer " + info.parent->String() +
-                             " is not unpacked");
-  }
+  RequireParent(info.chain_id, info.parent);
   const std::string final_dir = layers_dir_ + "/" + info.chain_id.hex;
   if (::rename(layer.tmp_.c_str(), final_dir.c_str()) != 0) {
     // Only a leftover dir without layer.json can be in the way: the claim
@@ -168,10 +162,7 @@ LayerInfo LayerStore::Publish(Prepared layer) {
 }
 
 LayerInfo LayerStore::Unpack(const std::string& blob_path, const Digest& diff_id, const std::optional<Digest>& parent) {
-  if (parent && !Has(*parent)) {
-    throw FailedPrecondition("layer " + ChainID(parent, diff_id).String() + ": parent layer " + parent->String() +
-                             " is not unpacked");
-  }
+  RequireParent(ChainID(parent, diff_id), parent);  // before the work, not only at the publish
   return Publish(Prepare(blob_path, diff_id, parent));
 }
 

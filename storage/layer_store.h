@@ -4,11 +4,12 @@
 // {chain_id, diff_id, parent, size}. A layer dir only appears (atomic rename)
 // once its content was unpacked and its diff_id verified.
 
+#include <condition_variable>
 #include <cstdint>
-#include <future>
-#include <map>
 #include <mutex>
 #include <optional>
+#include <set>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -47,13 +48,13 @@ class LayerStore {
 
    private:
     friend class LayerStore;
-    Prepared(LayerStore* store, LayerInfo info, std::string tmp, std::optional<std::promise<void>> claim);
+    Prepared(LayerStore* store, LayerInfo info, bool claimed);
     void Release() noexcept;  // removes the temp dir (if any), ends the claim (if held)
 
     LayerStore* store_ = nullptr;
     LayerInfo info_;
-    std::string tmp_;                          // "" once published, or for a stored layer
-    std::optional<std::promise<void>> claim_;  // this chain id's in-flight claim
+    std::string tmp_;       // "" once published, or for a stored layer
+    bool claimed_ = false;  // holds the chain id's claim
   };
 
   // Unpacks the (compressed) layer blob into a temp dir and verifies its
@@ -62,8 +63,10 @@ class LayerStore {
   // unpack, so the layers of one image can be prepared in parallel. Returns
   // at once if the layer is stored. One caller at a time holds a chain id:
   // another waits for it to publish (then gets the stored layer) or to drop
-  // its claim (then unpacks itself).
-  Prepared Prepare(const std::string& blob_path, const Digest& diff_id, const std::optional<Digest>& parent);
+  // its claim (then unpacks itself); a stop requested on `stop` ends that
+  // wait (INTERNAL), so a cancelled pull never waits on another one.
+  Prepared Prepare(const std::string& blob_path, const Digest& diff_id, const std::optional<Digest>& parent,
+                   std::stop_token stop = {});
   // Makes a prepared layer visible (one rename). Its parent must be stored:
   // FAILED_PRECONDITION otherwise.
   LayerInfo Publish(Prepared layer);
@@ -95,10 +98,12 @@ class LayerStore {
   const std::string& dir() const { return layers_dir_; }
 
  private:
-  // The chain id's claim, after waiting out another holder's; nullopt if the
-  // layer is stored (found before or after the wait).
-  std::optional<std::promise<void>> Claim(const Digest& chain);
-  void EndClaim(const Digest& chain, std::promise<void>& claim) noexcept;
+  // Claims the chain id, after waiting out another holder; false if the layer
+  // is stored (found after the wait).
+  bool Claim(const Digest& chain, std::stop_token stop);
+  void EndClaim(const Digest& chain) noexcept;
+  // FAILED_PRECONDITION unless the layer below `chain` is stored.
+  void RequireParent(const Digest& chain, const std::optional<Digest>& parent) const;
   // Unpacks into a new temp dir (returned) with layer.json, flushed to disk;
   // sets info.size.
   std::string UnpackToTemp(const std::string& blob_path, LayerInfo& info);
@@ -107,7 +112,8 @@ class LayerStore {
 
   std::string layers_dir_;  // <root>/layers
   std::mutex mu_;
-  std::map<Digest, std::shared_future<void>> inflight_;  // claimed chain ids: ready when released
+  std::condition_variable_any released_;  // a claim ended
+  std::set<Digest> claimed_;              // chain ids being unpacked or published
 };
 
 }  // namespace berth::storage

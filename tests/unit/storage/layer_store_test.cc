@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <iterator>
 #include <optional>
+#include <stop_token>
 #include <thread>
 
 #include "storage/base/error.h"
@@ -146,6 +147,25 @@ TEST_F(LayerStoreTest, ADroppedPreparationLeavesNothingAndFreesTheChainId) {
   waiter.join();
   EXPECT_TRUE(store_.Has(d0));
   EXPECT_EQ(std::distance(fs::directory_iterator(tmp_ / "layers"), fs::directory_iterator{}), 1);
+}
+
+TEST_F(LayerStoreTest, AStopEndsTheWaitForAChainIdAnotherHolds) {
+  auto [b0, d0] = Blob("l0", {testing::File("f", "x")});
+  LayerStore::Prepared held = store_.Prepare(b0, d0, std::nullopt);
+  std::stop_source cancel;
+  std::atomic<bool> stopped{false};
+  std::thread waiter([&, b = b0, d = d0] {
+    try {
+      store_.Prepare(b, d, std::nullopt, cancel.get_token());
+    } catch (const Error& e) {
+      stopped = e.code() == Code::kInternal;
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  cancel.request_stop();
+  waiter.join();  // ends while `held` still holds the chain id
+  EXPECT_TRUE(stopped);
+  EXPECT_EQ(store_.Publish(std::move(held)).chain_id, d0);
 }
 
 TEST_F(LayerStoreTest, PreparingAStoredLayerReturnsIt) {
